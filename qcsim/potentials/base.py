@@ -1,0 +1,74 @@
+"""The contract every potential fulfils, and the registry of LAMMPS style names.
+
+A potential evaluates the weighted energy ``E = sum_i w_i E_i`` of a set of
+sites and its exact gradient, given a :class:`~qcsim.neighbors.NeighborList`
+that is up to date for the positions.  Weights are how the QC model expresses
+the handshake zone and pad atoms; plain atomistics uses ``w = 1``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+__all__ = ["Evaluation", "Potential", "register", "make_potential", "STYLES"]
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation returns.
+
+    Attributes
+    ----------
+    energy : weighted total energy ``sum_i w_i E_i`` (eV).
+    forces_ic : (n, 3) minus the gradient of ``energy`` (eV/A).
+    virial_cc : (3, 3) ``sum over pairs of r_ij (x) f_ij`` of the weighted
+        energy (eV); the stress of a periodic cell is ``-virial / volume``.
+    energies_i : (n,) unweighted per-site energies ``E_i`` (eV), or None.
+    """
+
+    energy: float
+    forces_ic: np.ndarray
+    virial_cc: np.ndarray
+    energies_i: np.ndarray | None = None
+
+
+class Potential(Protocol):
+    """What a potential offers (one class per LAMMPS style, one file each)."""
+
+    style: str
+    cutoff: float
+    species: list[str] | None  # element name of each type index; None = untyped
+
+    def compute(self, nlist, x_ic: np.ndarray, types_i: np.ndarray,
+                weights_i: np.ndarray | None = None,
+                energies: bool = True) -> Evaluation:
+        """Weighted energy, forces, virial (and per-site energies).
+
+        ``nlist`` must be up to date for ``x_ic`` (see NeighborList.update).
+        ``types_i`` indexes ``species``; ``weights_i`` defaults to ones.
+        """
+        ...
+
+
+STYLES: dict[str, Callable[..., Potential]] = {}
+
+
+def register(name: str):
+    """Class decorator: make a potential available under a LAMMPS style name."""
+
+    def deco(cls):
+        STYLES[name] = cls
+        return cls
+
+    return deco
+
+
+def make_potential(style: str, **params) -> Potential:
+    """Build a potential from its LAMMPS style name and parameters."""
+    from qcsim import potentials  # noqa: F401  (imports register the styles)
+
+    if style not in STYLES:
+        raise ValueError(f"unknown potential style {style!r}; known: {', '.join(sorted(STYLES))}")
+    return STYLES[style](**params)
