@@ -1,0 +1,1 @@
+"""Helpers for comparing qcsim with peers (not used by the engine itself)."""
