@@ -1,0 +1,200 @@
+"""Embedded-atom potentials: LAMMPS styles ``eam``, ``eam/alloy`` and ``eam/fs``.
+
+    E_i = F_a(rho_i) + 1/2 sum_j phi_ab(r_ij),   rho_i = sum_j rho_(a<-b)(r_ij)
+
+(Daw & Baskes, Phys. Rev. B 29, 6443 (1984)), tabulated and interpolated
+exactly as LAMMPS's pair_eam.cpp (see :mod:`qcsim.potentials.eam_files`).
+
+One evaluation of the weighted energy ``sum_i w_i E_i``: density pass over the
+half list -> fold densities onto sites -> embedding energies on sites ->
+gather ``w_i F'_i`` to entries -> force pass (pair terms carry
+``(w_i + w_j) / 2``) -> fold forces and per-site pair energies.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from qcsim._kernels import eam as _kernel
+from qcsim.errors import PotentialFileError
+from qcsim.potentials._evaluate import prepare, virial_matrix
+from qcsim.potentials.base import Evaluation, register
+from qcsim.potentials.eam_files import (EAMTables, read_fs, read_funcfl, read_setfl,
+                                        tabulate_fs, tabulate_funcfl, tabulate_setfl)
+
+__all__ = ["EAM", "EAMAlloy", "EAMFS", "EAMBase", "pack_tables"]
+
+
+def _aligned_zeros(n: int, align: int = 64) -> np.ndarray:
+    """A zeroed float64 array of length n whose data starts on an ``align``-byte boundary."""
+    buf = np.zeros(n + align // 8, dtype=np.float64)
+    start = (-buf.ctypes.data % align) // 8
+    return buf[start:start + n]
+
+
+def pack_tables(t: EAMTables):
+    """Pack the splines per ordered type pair for the kernels (layout in eam.pyx).
+
+    Returns ``dens_tab``, ``force_tab``, ``frho_tab`` (flat float64 arrays).
+    """
+    nt, rows = t.ntypes, t.nr + 1
+    dens = _aligned_zeros(nt * nt * rows * 8).reshape(nt, nt, rows, 8)
+    force = _aligned_zeros(nt * nt * rows * 16).reshape(nt, nt, rows, 16)
+    for a in range(nt):
+        for b in range(nt):
+            at_a = t.rhor_spline[t.type2rhor[b, a]]  # density at a from b
+            at_b = t.rhor_spline[t.type2rhor[a, b]]  # density at b from a
+            z2 = t.z2r_spline[t.type2z2r[a, b]]
+            dens[a, b, :, 0:4] = at_a[:, 3:7]
+            dens[a, b, :, 4:8] = at_b[:, 3:7]
+            force[a, b, :, 0:3] = at_a[:, 0:3]
+            force[a, b, :, 3:6] = at_b[:, 0:3]
+            force[a, b, :, 6:13] = z2
+    frho = np.ascontiguousarray(t.frho_spline[t.type2frho]).reshape(-1)
+    return dens.reshape(-1), force.reshape(-1), frho
+
+
+class EAMBase:
+    """Evaluation shared by the three EAM styles.
+
+    Attributes
+    ----------
+    style : LAMMPS style name.
+    cutoff : interaction cutoff (A); pairs count when ``r^2 < cutoff^2``.
+    species : element of each type index.
+    tables : the LAMMPS tables (:class:`~qcsim.potentials.eam_files.EAMTables`).
+    masses : atomic mass of each type (g/mol).
+    """
+
+    style = "eam"
+
+    def __init__(self, tables: EAMTables, species: list[str], masses: list[float]):
+        self.tables = tables
+        self.species = list(species)
+        self.masses = list(masses)
+        self.cutoff = float(tables.cut)
+        self._dens_tab, self._force_tab, self._frho_tab = pack_tables(tables)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
+
+    def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True) -> Evaluation:
+        """Weighted energy, forces, virial and (optionally) per-site energies.
+
+        Parameters
+        ----------
+        nlist : up-to-date :class:`~qcsim.neighbors.NeighborList` for ``x_ic``.
+        x_ic : (n, 3) positions (A).
+        types_i : (n,) type index of each site (into ``species``).
+        weights_i : (n,) weights w_i, or None for all ones.
+        energies : also return the unweighted per-site energies E_i.
+        """
+        t = self.tables
+        x_ic, types_i, weights_i, offsets_e, j_n = prepare(
+            nlist, x_ic, types_i, weights_i, self.cutoff, t.ntypes)
+        n = len(x_ic)
+        x_ec = np.ascontiguousarray(nlist.extended_positions(x_ic))
+        type_e = np.ascontiguousarray(nlist.gather(types_i), dtype=np.int32)
+        n_ext = len(x_ec)
+        cutsq = self.cutoff * self.cutoff
+        rdr = 1.0 / t.dr
+
+        rho_e = np.zeros(n_ext)
+        if n:
+            _kernel.density(x_ec, type_e, offsets_e, j_n, self._dens_tab, t.ntypes, t.nr,
+                            rdr, cutsq, rho_e)
+        rho_i = np.ascontiguousarray(nlist.fold(rho_e), dtype=np.float64)
+        F_i, Fp_i = np.empty(n), np.empty(n)
+        if n:
+            _kernel.embed(rho_i, types_i, self._frho_tab, t.nrho, 1.0 / t.drho, t.rhomax,
+                          F_i, Fp_i)
+
+        weighted = weights_i is not None
+        wfp_e = np.ascontiguousarray(nlist.gather(Fp_i * weights_i if weighted else Fp_i))
+        w_e = np.ascontiguousarray(nlist.gather(weights_i)) if weighted else wfp_e
+        f_ec = np.zeros((n_ext, 3))
+        epair_e = np.zeros(n_ext if energies else 1)
+        virial_6 = np.zeros(6)
+        e_pair = 0.0
+        if n:
+            e_pair = _kernel.forces(x_ec, type_e, offsets_e, j_n, wfp_e, w_e, weighted,
+                                    self._force_tab, t.ntypes, t.nr, rdr, cutsq,
+                                    f_ec, epair_e, energies, virial_6)
+        f_ic = nlist.fold(f_ec)
+        e_embed = float(np.dot(weights_i, F_i)) if weighted else float(F_i.sum())
+        energies_i = F_i + nlist.fold(epair_e) if energies else None
+        return Evaluation(energy=e_embed + e_pair, forces_ic=f_ic,
+                          virial_cc=virial_matrix(virial_6), energies_i=energies_i)
+
+
+def _file_list(file):
+    if isinstance(file, (str, os.PathLike)):
+        return [os.fspath(file)]
+    return [os.fspath(f) for f in file]
+
+
+def _symbol(atomic_number: int) -> str:
+    from ase.data import chemical_symbols
+
+    if 0 < atomic_number < len(chemical_symbols):
+        return chemical_symbols[atomic_number]
+    return f"Z{atomic_number}"
+
+
+@register("eam")
+class EAM(EAMBase):
+    """``pair_style eam``: one DYNAMO funcfl file per type.
+
+    Parameters
+    ----------
+    file : path, or list of paths (type a uses ``file[a]``).
+    elements : element name of each type; default from the files' atomic numbers.
+    """
+
+    style = "eam"
+
+    def __init__(self, file, elements: list[str] | None = None):
+        files = _file_list(file)
+        if not files:
+            raise PotentialFileError("eam needs at least one funcfl file")
+        if elements is not None and len(elements) != len(files):
+            raise PotentialFileError(f"eam: {len(files)} funcfl file(s) for "
+                                     f"{len(elements)} element(s); give one file per element",
+                                     file=files[0])
+        data = [read_funcfl(f) for f in files]
+        species = list(elements) if elements is not None else [_symbol(d.atomic_number)
+                                                                for d in data]
+        super().__init__(tabulate_funcfl(data), species, [d.mass for d in data])
+        self.files = files
+
+
+class _SetflStyle(EAMBase):
+    _reader = staticmethod(read_setfl)
+    _tabulate = staticmethod(tabulate_setfl)
+
+    def __init__(self, file, elements: list[str] | None = None):
+        path = os.fspath(file)
+        data = self._reader(path, elements)
+        species = list(data.elements) if elements is None else list(elements)
+        if not species:
+            raise PotentialFileError(f"{self.style}: no elements given", file=path)
+        masses = [data.masses[data.elements.index(e)] for e in species]
+        super().__init__(self._tabulate(data, species), species, masses)
+        self.files = [path]
+
+
+@register("eam/alloy")
+class EAMAlloy(_SetflStyle):
+    """``pair_style eam/alloy``: a setfl file; ``elements`` name the types (default: all)."""
+
+    style = "eam/alloy"
+
+
+@register("eam/fs")
+class EAMFS(_SetflStyle):
+    """``pair_style eam/fs``: a Finnis-Sinclair file; ``elements`` name the types."""
+
+    style = "eam/fs"
+    _reader = staticmethod(read_fs)
+    _tabulate = staticmethod(tabulate_fs)
