@@ -1,0 +1,3 @@
+"""Crystals, orientations and the lattice sites of a region."""
+from qcsim.lattice.crystal import PRIMITIVE, Crystal  # noqa: F401
+from qcsim.lattice.slab import SlabLattice  # noqa: F401
