@@ -1,0 +1,157 @@
+"""The ``qcsim`` command: ``run``, ``validate`` and ``info``.
+
+Every :class:`qcsim.errors.QCSimError` (a user's mistake or an impossible
+request) ends the program with one line on stderr,
+``qcsim: error: FILE:LINE [KEY]: what was expected``, and the error's exit
+code; anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from qcsim.errors import QCSimError
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger(__name__)
+
+EPILOG = """\
+examples:
+  qcsim validate input_decks/cu_vacancy.yaml   check a deck without running it
+  qcsim run input_decks/cu_vacancy.yaml        run it (results in results/cu_vacancy/)
+  qcsim run deck.yaml -o out/                  choose the output folder
+  qcsim info                                   version, tasks, potential styles
+
+exit codes: 0 success, 2 bad deck or input, 3 not converged (results kept,
+marked converged = False), 1 cannot write outputs, 130 interrupted.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to render ``qcsim --help``)."""
+    from qcsim import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="qcsim", description="Quasicontinuum simulations driven by YAML input decks.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"qcsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p_run = sub.add_parser("run", help="validate a deck, then run its task",
+                           description="Validate DECK completely, then run its task. Outputs "
+                                       "(results.h5, final.extxyz, run.log) appear together "
+                                       "at the end or not at all.")
+    p_run.add_argument("deck", metavar="DECK", help="the input deck (.yaml)")
+    p_run.add_argument("-o", "--output", metavar="OUTDIR", default=None,
+                       help="output folder (default: the deck's output.dir, else "
+                            "results/<deck name>)")
+    verbosity = p_run.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print warnings only")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print debug messages")
+
+    p_val = sub.add_parser("validate", help="check a deck without running it",
+                           description="Check DECK against the schema, resolve its files and "
+                                       "read its potential; print one line, change nothing.")
+    p_val.add_argument("deck", metavar="DECK", help="the input deck (.yaml)")
+
+    sub.add_parser("info", help="print the version, tasks and potential styles",
+                   description="Print the version, the tasks a deck can name, the potential "
+                               "styles and where potential files are looked for.")
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"qcsim: error: {_one_line(message)}", file=sys.stderr)
+    return code
+
+
+def _setup_console_logging(quiet: bool, verbose: bool) -> logging.Handler:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(level)
+    root = logging.getLogger("qcsim")
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO))
+    return handler
+
+
+def cmd_validate(args) -> int:
+    from qcsim.deck import load_deck
+
+    deck = load_deck(args.deck)
+    print(f"{args.deck}: OK (task {deck.task}; sections {', '.join(deck.sections)})")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from qcsim.deck import load_deck
+    from qcsim.tasks.runner import run_deck
+
+    deck = load_deck(args.deck)
+    handler = _setup_console_logging(args.quiet, args.verbose)
+    try:
+        report = run_deck(deck, args.output)
+    except OSError as exc:
+        return _fail(f"cannot write outputs: {exc}", 1)
+    finally:
+        logging.getLogger("qcsim").removeHandler(handler)
+    names = ", ".join(p.name for p in report.files)
+    print(f"{args.deck}: {report.outcome.message}; wrote {names} in {report.output_dir}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import qcsim.deck.sections  # noqa: F401
+    from qcsim import __version__
+    from qcsim.deck.schema import SECTIONS
+    from qcsim.potentials import STYLES
+    from qcsim.potentials.files import PACKAGE_POTENTIALS, search_path
+    from qcsim.tasks import load_tasks
+
+    try:
+        from qcsim.deck.sections.potential import _import_styles
+        import qcsim.potentials as pkg
+
+        _import_styles(pkg)
+    except Exception as exc:  # noqa: BLE001 - info must print even with a broken build
+        log.debug("could not import every potential module: %s", exc)
+    print(f"qcsim {__version__} (python {sys.version.split()[0]})")
+    print("tasks:")
+    for name, spec in sorted(load_tasks().items()):
+        print(f"  {name:12s} {spec.doc}  [sections: {', '.join(spec.sections + spec.optional)}]")
+    print("potential styles:")
+    for style in sorted(SECTIONS["potential"].variants):
+        state = "" if style in STYLES else "  (not available in this build)"
+        print(f"  {style}{state}")
+    print("potential files are looked for in: the deck's folder, "
+          + ", ".join(str(p) for p in search_path()))
+    shipped = sorted(p.name for p in Path(PACKAGE_POTENTIALS).glob("*") if p.is_file()
+                     and not p.name.startswith("_"))
+    print(f"shipped potential files: {', '.join(shipped)}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "info": cmd_info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qcsim`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except QCSimError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""The ``output`` section: where results go and which files are written."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qcsim.deck.schema import param, section
+from qcsim.deck.types import Bool, Str
+
+__all__ = ["OutputSettings"]
+
+
+@section("output", doc="Where results are written.")
+@dataclass(frozen=True, kw_only=True)
+class OutputSettings:
+    """Output folder and optional files (results.h5 and run.log are always written)."""
+
+    dir: str | None = param(Str(), None,
+                            doc="output folder, relative to the current directory; default "
+                                "results/<deck name>; `qcsim run -o DIR` overrides it")
+    extxyz: bool = param(Bool(), True, doc="also write final.extxyz (final structure with "
+                                           "per-atom energies and forces)")

@@ -1,0 +1,33 @@
+"""extxyz snapshots (for OVITO and ASE) with per-atom energies and forces."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["write_extxyz"]
+
+
+def write_extxyz(path: str | Path, atoms, energy: float | None = None,
+                 forces: np.ndarray | None = None, energies: np.ndarray | None = None) -> None:
+    """Write ``atoms`` with the given results attached (a copy; ``atoms`` is untouched).
+
+    Columns: species, pos (A), forces (eV/A), energies (eV); ``energy`` in the
+    comment line.  ``ase.io.read`` gives them back as ``atoms.calc.results``.
+    """
+    import ase.io
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    copy = atoms.copy()
+    # Only plain values fit on the comment line (ase.build adds dicts to info).
+    copy.info = {k: v for k, v in copy.info.items()
+                 if isinstance(v, (str, int, float, bool, np.integer, np.floating))}
+    results = {}
+    if energy is not None:
+        results["energy"] = float(energy)
+    if forces is not None:
+        results["forces"] = np.asarray(forces, dtype=float)
+    if energies is not None:
+        results["energies"] = np.asarray(energies, dtype=float)
+    copy.calc = SinglePointCalculator(copy, **results)
+    ase.io.write(str(path), copy, format="extxyz")

@@ -1,0 +1,94 @@
+"""Task ``relax``: build an atomistic structure and minimise its energy.
+
+Deck sections: ``potential`` and ``structure`` (required), ``relax`` and
+``output`` (optional).  Writes ``results.h5`` (``/relax`` table per
+iteration, ``/final`` frame), ``final.extxyz`` and ``run.log``.  A relaxation
+that stops before ``fmax`` is met still writes its results, marked
+``converged = False``, and the run ends with a non-zero exit.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
+
+log = logging.getLogger(__name__)
+
+
+def check(deck, ctx) -> None:
+    """Cross-section checks: the structure's element is one the potential covers."""
+    species = deck["potential"].species
+    element = deck["structure"].element
+    if species is not None and element not in species:
+        raise ctx.error(f"element {element!r} is not among potential.elements "
+                        f"({', '.join(species)})", ("structure", "element"))
+
+
+def make_calculator(potential, skin: float):
+    """The qcsim ASE calculator for a ``potential`` section (a seam for tests)."""
+    from qcsim.calculator import Calculator
+
+    return Calculator(style=potential.style, skin=skin, **potential.kwargs())
+
+
+def minimise(atoms, settings, callback):
+    """Run the solver named in the ``relax`` section (a seam for tests)."""
+    from qcsim.solvers import relax
+
+    return relax(atoms, method=settings.method, fmax=settings.fmax,
+                 max_steps=settings.max_steps, callback=callback)
+
+
+def run(deck, stage) -> TaskOutcome:
+    """Relax the deck's structure; write results into ``stage``."""
+    from qcsim.io.extxyz import write_extxyz
+    from qcsim.io.results import ResultsWriter
+
+    pot, settings, out = deck["potential"], deck["relax"], deck["output"]
+    atoms = deck["structure"].build()
+    log.info("structure: %d atoms, cell lengths %s A, pbc %s", len(atoms),
+             " x ".join(f"{x:.4f}" for x in atoms.cell.lengths()), atoms.pbc.tolist())
+    atoms.calc = make_calculator(pot, settings.skin)
+    log.info("potential: %s %s", pot.style, getattr(pot, "file", ""))
+
+    t0 = time.perf_counter()
+
+    def progress(k: int, energy: float, max_force: float) -> None:
+        if k % settings.log_every == 0:
+            log.info("iteration %6d  energy %.10f eV  max force %.3e eV/A", k, energy, max_force)
+
+    log.info("relaxing with %s to fmax = %g eV/A (at most %d iterations)", settings.method,
+             settings.fmax, settings.max_steps)
+    result = minimise(atoms, settings, progress)
+    seconds = time.perf_counter() - t0
+
+    energies = atoms.get_potential_energies()
+    forces = atoms.get_forces()
+    energy = atoms.get_potential_energy()
+    with ResultsWriter(stage.path("results.h5"), task="relax") as w:
+        w.write_run(deck.text, deck.file, deck.title, pot.style, getattr(pot, "file", None))
+        w.append("relax", units={"energy": "eV", "max_force": "eV/A"},
+                 energy=result.energy_k, max_force=result.max_force_k)
+        w.set_attrs("relax", converged=bool(result.converged), iterations=int(result.iterations),
+                    n_evals=int(result.n_evals), method=settings.method, fmax=settings.fmax,
+                    message=result.message, seconds=seconds)
+        w.write_frame("final", atoms, energies=energies, forces=forces, energy=energy)
+        w.set_attrs("final", n_atoms=len(atoms))
+    if out.extxyz:
+        write_extxyz(stage.path("final.extxyz"), atoms, energy=energy, forces=forces,
+                     energies=energies)
+    log.info("final energy %.10f eV (%.6f eV/atom), max force %.3e eV/A after %d iterations "
+             "(%.2f s)", energy, energy / len(atoms), result.max_force, result.iterations, seconds)
+    if not result.converged:
+        return TaskOutcome(False, f"relaxation did not converge: max force "
+                                  f"{result.max_force:.3e} eV/A > fmax {settings.fmax:g} after "
+                                  f"{result.iterations} iterations ({result.message}); results "
+                                  f"written with converged = False")
+    return TaskOutcome(True, f"converged in {result.iterations} iterations, energy "
+                             f"{energy:.6f} eV, max force {result.max_force:.2e} eV/A")
+
+
+register_task(TaskSpec(name="relax", run=run, sections=("potential", "structure"),
+                       optional=("relax", "output"), check=check,
+                       doc="relax an atomistic structure (bulk or slab) to a force tolerance"))
