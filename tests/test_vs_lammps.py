@@ -36,11 +36,11 @@ def slab(atoms, vacuum=8.0):
     return atoms
 
 
-def random_alloy(a, b, frac=0.4, seed=3, **kw):
-    atoms = rattled_bulk(a, seed=seed, **kw)
+def random_alloy(host, solute, frac=0.4, seed=3, **kw):
+    atoms = rattled_bulk(host, seed=seed, **kw)
     rng = np.random.default_rng(seed)
     symbols = np.array(atoms.get_chemical_symbols())
-    symbols[rng.random(len(atoms)) < frac] = b
+    symbols[rng.random(len(atoms)) < frac] = solute
     atoms.set_chemical_symbols(symbols)
     return atoms
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-BAR_PER_EV_A3 = 1.602176634e6
+BAR_PER_EV_A3 = 1.6021765e6  # LAMMPS metal units nktv2p (its own constant)
 _STYLE_ARGS = {"lj/cut": ("epsilon", "sigma"), "morse": ("D0", "alpha", "r0")}
 
 
