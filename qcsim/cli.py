@@ -72,15 +72,17 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _setup_console_logging(quiet: bool, verbose: bool) -> logging.Handler:
+def _setup_console_logging(quiet: bool, verbose: bool) -> tuple[logging.Handler, int]:
+    """Progress to stdout (errors go to stderr as one line); return what to undo."""
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.setLevel(level)
     root = logging.getLogger("qcsim")
+    old_level = root.level
     root.addHandler(handler)
     root.setLevel(min(level, logging.INFO))
-    return handler
+    return handler, old_level
 
 
 def cmd_validate(args) -> int:
@@ -96,13 +98,14 @@ def cmd_run(args) -> int:
     from qcsim.tasks.runner import run_deck
 
     deck = load_deck(args.deck)
-    handler = _setup_console_logging(args.quiet, args.verbose)
+    handler, old_level = _setup_console_logging(args.quiet, args.verbose)
     try:
         report = run_deck(deck, args.output)
     except OSError as exc:
         return _fail(f"cannot write outputs: {exc}", 1)
     finally:
         logging.getLogger("qcsim").removeHandler(handler)
+        logging.getLogger("qcsim").setLevel(old_level)
     names = ", ".join(p.name for p in report.files)
     print(f"{args.deck}: {report.outcome.message}; wrote {names} in {report.output_dir}")
     return 0

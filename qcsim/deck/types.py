@@ -62,10 +62,14 @@ class _Number:
     def describe(self) -> str:
         if self.gt == 0 and self.ge is None and self.lt is None and self.le is None:
             return f"a positive {self.noun}"
+        if self.noun == "integer" and self.ge == 1 and self.gt is None and self.lt is None \
+                and self.le is None:
+            return "a positive integer"
         if self.ge == 0 and self.gt is None and self.lt is None and self.le is None:
             return f"a non-negative {self.noun}"
         bounds = _bounds_text(self.gt, self.ge, self.lt, self.le)
-        return f"a {self.noun}" + (f" {bounds}" if bounds else "")
+        article = "an" if self.noun[0] in "aeiou" else "a"
+        return f"{article} {self.noun}" + (f" {bounds}" if bounds else "")
 
     def _in_range(self, x: float) -> bool:
         return not ((self.gt is not None and not x > self.gt)
@@ -206,8 +210,8 @@ class PotentialFile:
         try:
             return resolve_potential_file(value, base=ctx.base_dir)
         except PotentialFileError:
-            where = ", ".join(str(d) for d in search_path(ctx.base_dir))
+            where = ", ".join(dict.fromkeys(str(d) for d in search_path(ctx.base_dir)))
             if Path(value).expanduser().is_absolute():
                 where = "absolute path"
-            raise ctx.error(f"expected {self.describe()}: {value!r} not found ({where})",
+            raise ctx.error(f"expected {self.describe()}: {value!r} not found (searched {where})",
                             path) from None

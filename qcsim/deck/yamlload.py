@@ -82,7 +82,9 @@ def load_yaml(text: str, file: str | None = None) -> tuple[Any, LineMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = " ".join(p for p in (exc.problem, exc.context) if p) or "invalid YAML"
+        parts = [p for p in (exc.context, exc.problem) if p]
+        sep = " " if exc.problem and exc.problem.startswith("but") else ", "
+        what = sep.join(parts) or "invalid YAML"
         raise DeckError(f"YAML syntax error: {what}", file=file, line=line) from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise DeckError(f"YAML error: {exc}", file=file) from None
@@ -101,8 +103,16 @@ def _check_tabs(text: str, file: str | None) -> None:
                             file=file, line=k)
 
 
+_COLLECTION_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map",
+                    yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+
+
 def _convert(node: yaml.Node, path: KeyPath, lines: dict, constructor: SafeConstructor,
              file: str | None) -> Any:
+    expected_tag = _COLLECTION_TAGS.get(type(node))
+    if expected_tag is not None and node.tag != expected_tag:
+        raise DeckError(f"cannot read value: the tag {node.tag!r} is not allowed in a deck",
+                        file=file, line=node.start_mark.line + 1, key=format_path(path) or None)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

@@ -131,7 +131,7 @@ class SlabStructure(_Common):
         """The lattice, given or implied by the surface name."""
         if self.lattice is not None:
             return self.lattice
-        return self.surface[:3] if isinstance(self.surface, str) else "fcc"
+        return self.surface[:3]
 
     def check_geometry(self, ctx, path) -> None:
         if isinstance(self.surface, str):
@@ -143,11 +143,11 @@ class SlabStructure(_Common):
                                 f"number of repeats along y, got {self.size[1]}",
                                 path + ("size", 1))
         else:
+            if not any(self.surface):
+                raise ctx.error("Miller indices [0, 0, 0] name no plane", path + ("surface",))
             if self.lattice is None:
                 raise ctx.error("missing required key 'lattice' in section 'structure' "
                                 "(needed with Miller indices; expected one of fcc, bcc)", path)
-            if not any(self.surface):
-                raise ctx.error("Miller indices [0, 0, 0] name no plane", path + ("surface",))
 
     def sites(self):
         import ase.build
