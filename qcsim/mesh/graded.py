@@ -1,0 +1,235 @@
+"""Lattice-conforming graded meshes in slab mode.
+
+Every lattice site within ``r_fine`` of the centre is a node (the atomistic
+core, handshake and pad live there).  Outside, nodes are the sites of the
+coarser sub-lattices ``m Z^2`` of the site lattice, with ``m`` a power of two
+growing with the distance so that element sizes grow geometrically with ratio
+``growth`` per element layer.  Nested sub-lattices make the transitions
+regular.  An optional slit (a pre-crack between two atomic rows behind a tip)
+is honoured by a constrained Delaunay triangulation (Shewchuk's Triangle):
+no element bridges it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qcsim.errors import GeometryError
+from qcsim.lattice.slab import SlabLattice
+from qcsim.mesh.mesh import Mesh
+
+__all__ = ["Slit", "graded_disk_mesh", "spacing_level"]
+
+
+@dataclass(frozen=True)
+class Slit:
+    """A crack from the outer boundary to ``tip_x`` between rows ``row - 1`` and ``row``.
+
+    ``row`` is the index j of the first atomic row above the crack plane.
+    """
+
+    tip_x: float
+    row: int
+
+
+def spacing_level(r: np.ndarray, r_fine: float, h0: float, growth: float) -> np.ndarray:
+    """Sub-lattice multiplier m (a power of two) for sites at distance r from the centre.
+
+    The target element size is h(r) = h0 + (growth - 1)(r - r_fine) beyond
+    r_fine, which makes consecutive element layers grow by ``growth``.
+    """
+    h = h0 + (growth - 1.0) * np.maximum(np.asarray(r, dtype=float) - r_fine, 0.0)
+    k = np.floor(np.log2(np.maximum(h / h0, 1.0))).astype(np.int64)
+    return np.left_shift(np.int64(1), k)
+
+
+def graded_disk_mesh(slab: SlabLattice, center, r_fine: float, r_outer: float,
+                     growth: float = 1.25, slit: Slit | None = None,
+                     row0: int | None = None) -> Mesh:
+    """Graded triangulation of the sites of a disk.
+
+    Parameters
+    ----------
+    slab : the site lattice.
+    center : (x, y) of the fully resolved region's centre (A).
+    r_fine : every site within this radius is a node (A).
+    r_outer : radius of the domain (A).
+    growth : ratio between the sizes of consecutive element layers (> 1).
+    slit : optional pre-crack; no element crosses it.
+    row0 : row index the coarse sub-lattices are anchored to (default: the
+        slit's row, else the row through the centre).  Rows ``row0`` and
+        ``row0 - 1`` carry nodes at every level, so a crack plane between
+        them is resolved by a row of nodes on each face.
+    """
+    if not (0 < r_fine < r_outer):
+        raise GeometryError(f"need 0 < r_fine < r_outer, got r_fine={r_fine}, r_outer={r_outer}")
+    if not growth > 1.0:
+        raise GeometryError(f"growth ratio must exceed 1, got {growth}")
+    center = np.asarray(center, dtype=float)
+    if row0 is None:
+        row0 = slit.row if slit is not None else int(round(slab.coordinates(center[None])[0, 1]))
+    h0 = np.sqrt(slab.area)
+    tip_x = slit.tip_x if slit is not None else -np.inf
+    ij = _node_sites(slab, center, r_fine, r_outer, h0, growth, row0, tip_x)
+    xy = ij @ slab.b_kc
+    elements = _triangulate(xy, ij, slit)
+    if slit is not None:
+        ij, elements = _cut_bridges(ij, xy, elements, slit)
+    mesh = Mesh(slab.positions(ij), elements, dim=2, thickness=slab.Lz, site_nk=ij)
+    q = mesh.quality()
+    if q.n_inverted or q.min_measure <= 1e-9 * slab.area:
+        raise GeometryError(f"mesh generation produced degenerate elements: {q.summary()}")
+    return mesh
+
+
+def _node_sites(slab, center, r_fine, r_outer, h0, growth, row0, tip_x):
+    """Integer coordinates of the nodes: all sites near the centre, sub-lattices further out."""
+    chunks = [slab.sites_in_disk(center, r_fine)]
+    m_max = int(spacing_level(r_outer, r_fine, h0, growth))
+    m = 1
+    while m <= m_max:
+        # the ring where level m applies, with a margin so transitions overlap the next level
+        ring = _level_ring(m, r_fine, h0, growth)
+        lo, hi = max(ring[0], r_fine) - m * h0, min(ring[1], r_outer) + m * h0
+        if lo < r_outer:
+            ij = _sublattice_in_annulus(slab, center, m, row0, max(lo, 0.0), hi, tip_x)
+            d = np.linalg.norm(ij @ slab.b_kc - center, axis=1)
+            lev = spacing_level(d, r_fine, h0, growth)
+            ok = (d > r_fine) & (d <= r_outer - 0.5 * m * h0) & (lev == m)
+            chunks.append(ij[ok])
+        m *= 2
+    chunks.append(_boundary_ring(slab, center, r_outer, h0 * m_max))
+    return np.unique(np.concatenate(chunks), axis=0)
+
+
+def _boundary_ring(slab, center, r_outer, h):
+    """The lattice sites just inside the outer circle, about ``h`` apart."""
+    n = max(8, int(np.ceil(2 * np.pi * r_outer / h)))
+    phi = 2 * np.pi * (np.arange(n) + 0.5) / n
+    pts = center + r_outer * np.column_stack([np.cos(phi), np.sin(phi)])
+    c = slab.coordinates(pts)
+    best = []
+    for base in np.floor(c).astype(np.int64):
+        cand = base + np.array([[0, 0], [1, 0], [0, 1], [1, 1], [-1, 0], [0, -1], [-1, -1],
+                                [2, 0], [0, 2], [-1, 1], [1, -1]])
+        d = np.linalg.norm(cand @ slab.b_kc - center, axis=1)
+        inside = cand[d <= r_outer]
+        best.append(inside[np.argmax(d[d <= r_outer])])
+    ring = np.unique(np.array(best, dtype=np.int64), axis=0)
+    # keep the strictly convex ones: a site dented inside the chord of its
+    # neighbours would make a sliver
+    from scipy.spatial import ConvexHull
+    return ring[ConvexHull(ring @ slab.b_kc).vertices]
+
+
+def _level_ring(m, r_fine, h0, growth):
+    """Radii between which spacing_level equals m."""
+    r_lo = r_fine + (m - 1) * h0 / (growth - 1.0)
+    r_hi = r_fine + (2 * m - 1) * h0 / (growth - 1.0)
+    return r_lo, r_hi
+
+
+def _sublattice_in_annulus(slab, center, m, row0, r_lo, r_hi, tip_x=-np.inf):
+    """Sites with i = 0 mod m and (j - row0) = 0 mod m, within the annulus.
+
+    Behind ``tip_x`` (along a slit) the lower half is anchored to row
+    ``row0 - 1`` instead, (row0 - 1 - j) = 0 mod m, so that both crack faces
+    carry nodes at every level; ahead of the tip one anchor serves both halves.
+    """
+    c = slab.coordinates(np.array([center]))[0]
+    span = r_hi / np.min(np.linalg.svd(slab.b_kc, compute_uv=False)) + 2 * m
+    i = np.arange(np.floor((c[0] - span) / m) * m, np.ceil((c[0] + span) / m) * m + 1, m)
+    j_up = np.arange(row0, np.ceil(c[1] + span) + 1, m)
+    j_dn_slit = np.arange(row0 - 1, np.floor(c[1] - span) - 1, -m)
+    j_dn = np.arange(row0 - m, np.floor(c[1] - span) - 1, -m)
+    out = []
+    for j, behind in ((np.concatenate([j_dn_slit[::-1], j_up]), True),
+                      (np.concatenate([j_dn[::-1], j_up]), False)):
+        ii, jj = np.meshgrid(i, j, indexing="ij")
+        ij = np.column_stack([ii.ravel(), jj.ravel()]).astype(np.int64)
+        xy = ij @ slab.b_kc
+        d = np.linalg.norm(xy - center, axis=1)
+        side = (xy[:, 0] <= tip_x) if behind else (xy[:, 0] > tip_x)
+        out.append(ij[(d >= r_lo) & (d <= r_hi) & side])
+    return np.concatenate(out)
+
+
+def _triangulate(xy, ij, slit):
+    """Constrained Delaunay triangulation of the nodes.
+
+    The convex hull is given as segments through every node on it (lattice
+    sites are often collinear there, where an unconstrained triangulation
+    leaves zero-area slivers); a slit adds both faces and the tip bond.
+    """
+    import triangle
+
+    segs = _hull_segments(xy)
+    data = {"vertices": xy}
+    if slit is not None:
+        slit_segs, hole = _slit_constraints(xy, ij, slit)
+        segs = np.concatenate([segs, slit_segs])
+        data["holes"] = hole
+    data["segments"] = segs
+    out = triangle.triangulate(data, "pQ")
+    if len(out["vertices"]) != len(xy):
+        raise GeometryError("triangulation added points; nodes must be lattice sites")
+    T = out["triangles"].astype(np.int64)
+    X = xy[T]
+    area2 = ((X[:, 1, 0] - X[:, 0, 0]) * (X[:, 2, 1] - X[:, 0, 1])
+             - (X[:, 1, 1] - X[:, 0, 1]) * (X[:, 2, 0] - X[:, 0, 0]))
+    T[area2 < 0] = T[area2 < 0][:, [0, 2, 1]]
+    return T
+
+
+def _cut_bridges(ij, xy, T, slit):
+    """Drop elements that join the two crack faces behind the tip (only possible
+    outside the closed mouth), then the nodes left without elements."""
+    jT = ij[T, 1]
+    bridges = (jT.min(axis=1) < slit.row) & (jT.max(axis=1) >= slit.row)
+    behind = xy[T, 0].max(axis=1) <= slit.tip_x + 1e-9
+    T = T[~(bridges & behind)]
+    used = np.zeros(len(ij), dtype=bool)
+    used[T.ravel()] = True
+    new = np.cumsum(used) - 1
+    return ij[used], new[T]
+
+
+def _hull_segments(xy):
+    """Boundary segments of the convex hull through all nodes lying on it."""
+    from scipy.spatial import ConvexHull
+
+    hull = ConvexHull(xy)
+    segs = []
+    scale = np.ptp(xy, axis=0).max()
+    for a, b in hull.simplices:
+        d = xy[b] - xy[a]
+        L = np.linalg.norm(d)
+        rel = xy - xy[a]
+        dist = np.abs(rel[:, 0] * d[1] - rel[:, 1] * d[0]) / L
+        t = rel @ d / L**2
+        on = np.nonzero((dist < 1e-9 * scale) & (t > -1e-12) & (t < 1 + 1e-12))[0]
+        on = on[np.argsort(t[on])]
+        segs += [[p, q] for p, q in zip(on[:-1], on[1:])]
+    return np.array(segs, dtype=np.int64)
+
+
+def _slit_constraints(pts, ij, slit):
+    """Segments along both crack faces up to the tip, closed by the tip bond, and a hole."""
+    segs = []
+    faces = []
+    for row in (slit.row, slit.row - 1):
+        on = np.nonzero(ij[:, 1] == row)[0]
+        on = on[np.argsort(pts[on, 0])]
+        behind = on[pts[on, 0] <= slit.tip_x]
+        if len(behind) < 2:
+            raise GeometryError(f"slit tip x={slit.tip_x} leaves fewer than two nodes on row {row}")
+        segs += [[a, b] for a, b in zip(behind[:-1], behind[1:])]
+        faces.append(behind)
+    up_tip, dn_tip = faces[0][-1], faces[1][-1]
+    segs.append([up_tip, dn_tip])
+    segs.append([faces[0][0], faces[1][0]])  # close the mouth so the hole cannot leak
+    # hole point: between the faces, just behind the tip
+    a, b = faces[0][-2:], faces[1][-2:]
+    hole = 0.25 * (pts[a].sum(axis=0) + pts[b].sum(axis=0))
+    return np.array(segs, dtype=np.int64), hole[None, :]
