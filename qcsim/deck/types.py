@@ -156,6 +156,8 @@ class ListOf:
     min_length: int = 0
 
     def describe(self) -> str:
+        if self.length == 1:
+            return f"a list of one value, {self.item.describe()}"
         if self.length is not None:
             return f"a list of {self.length} values, each {self.item.describe()}"
         return f"a list of values, each {self.item.describe()}"

@@ -18,11 +18,17 @@ log = logging.getLogger(__name__)
 
 def check(deck, ctx) -> None:
     """Cross-section checks: the structure's element is one the potential covers."""
-    species = deck["potential"].species
+    potential = deck["potential"]
+    species = potential.species
+    if species is None and hasattr(potential, "file"):
+        # eam without `elements`: the reader names the element from its atomic number
+        from qcsim.potentials import make_potential
+
+        species = make_potential(potential.style, **potential.kwargs()).species
     element = deck["structure"].element
     if species is not None and element not in species:
-        raise ctx.error(f"element {element!r} is not among potential.elements "
-                        f"({', '.join(species)})", ("structure", "element"))
+        raise ctx.error(f"element {element!r} is not covered by the potential "
+                        f"(it has: {', '.join(species)})", ("structure", "element"))
 
 
 def make_calculator(potential, skin: float):

@@ -100,7 +100,12 @@ CASES = [
     Case("element-twice", edit(B, "elements: [Cu]", "elements: [Cu, Cu]"), 6,
          "potential.elements[1]", "given twice"),
     Case("structure-element-not-in-potential", edit(B, "element: Cu", "element: Al"), 9,
-         "structure.element", "not among potential.elements"),
+         "structure.element", "not covered by the potential"),
+    Case("eam-element-from-file", edit(B, "  style: eam/alloy\n  file: Cu_mishin1.eam.alloy\n"
+                                          "  elements: [Cu]\n",
+                                       "  style: eam\n  file: Cu_u3.eam\n").replace(
+                                           "element: Cu", "element: Ni"), 8,
+         "structure.element", "(it has: Cu)"),
     Case("not-an-element", edit(B, "element: Cu", "element: Qq"), 9, "structure.element",
          "expected a chemical symbol"),
     Case("truncated-potential-file", edit(B, "Cu_mishin1.eam.alloy", "trunc.eam.alloy"),
