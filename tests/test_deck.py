@@ -169,3 +169,15 @@ def test_section_parser_reports_the_section_line(tmp_path):
     with pytest.raises(DeckError) as info:
         parse_named_section("relax", "fast", ctx)
     assert (info.value.line, info.value.key) == (7, "relax")
+
+
+def test_deck_reference_documents_every_key():
+    from qcsim.deck.reference import all_keys, section_tables
+
+    text = (ROOT / "docs" / "decks.md").read_text()
+    for where, keys in all_keys().items():
+        if where.startswith("_"):
+            continue
+        for key in keys:
+            assert f"| `{key}` |" in text, f"{where}.{key} is not in docs/decks.md"
+    assert "### `relax`" in section_tables()
