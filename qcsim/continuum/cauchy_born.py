@@ -1,0 +1,95 @@
+"""Cauchy-Born: the continuum energy density of a homogeneously deformed lattice.
+
+``CauchyBorn(potential, R_kc, volume)`` evaluates, for a batch of deformation
+gradients F (one per element), the energy density W(F) per reference volume,
+the first Piola-Kirchhoff stress P = dW/dF and on request the tangent
+C = dP/dF, from the same potential (and, for EAM, the same LAMMPS tables) as
+the atomistic kernels.  For a simple (Bravais) lattice the resulting elastic
+constants equal the atomistic ones.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qcsim.errors import GeometryError
+
+__all__ = ["CauchyBorn"]
+
+
+class CauchyBorn:
+    """Cauchy-Born energy of one Bravais lattice under a potential.
+
+    Parameters
+    ----------
+    potential : a qcsim potential (EAM styles use the Cython kernel; pair
+        styles provide ``pair_terms``).
+    R_kc : (k, 3) lattice vectors of the reference lattice (A); every vector
+        that can come within the cutoff under the deformations of interest.
+    volume : reference volume per site (A^3).
+    species : type index of the lattice's element.
+    """
+
+    def __init__(self, potential, R_kc: np.ndarray, volume: float, species: int = 0):
+        self.potential = potential
+        self.R_kc = np.ascontiguousarray(R_kc, dtype=np.float64)
+        self.volume = float(volume)
+        self.species = int(species)
+        self._min_excluded = np.inf  # |R| of the shortest vector left out (set by of_crystal)
+
+    @classmethod
+    def of_crystal(cls, potential, crystal, margin: float = 1.3, species: int = 0) -> "CauchyBorn":
+        """All lattice vectors within ``margin`` times the cutoff."""
+        R = crystal.lattice_vectors(margin * potential.cutoff)
+        cb = cls(potential, R, crystal.atomic_volume, species)
+        cb._min_excluded = margin * potential.cutoff
+        return cb
+
+    def evaluate(self, F_tcc: np.ndarray, tangent: bool = False):
+        """W_t (eV/A^3), P_tcc (eV/A^3) and C_tcccc (eV/A^3, or None).
+
+        ``C_tcccc[t, i, J, k, L] = dP_iJ / dF_kL``.
+        """
+        F = np.ascontiguousarray(F_tcc, dtype=np.float64).reshape(-1, 3, 3)
+        self._check_range(F)
+        n = len(F)
+        W = np.zeros(n)
+        P = np.zeros((n, 3, 3))
+        C = np.zeros((n, 3, 3, 3, 3)) if tangent else np.zeros((1, 3, 3, 3, 3))
+        if hasattr(self.potential, "tables"):
+            from qcsim._kernels.cauchy_born import eam_cauchy_born
+
+            t, a = self.potential.tables, self.species
+            eam_cauchy_born(F, self.R_kc, t.rhor_spline[t.type2rhor[a, a]],
+                            t.z2r_spline[t.type2z2r[a, a]], t.frho_spline[t.type2frho[a]],
+                            t.rdr, t.nr, t.rdrho, t.nrho, t.rhomax, t.cut**2, self.volume,
+                            W, P, C, tangent)
+        else:
+            self._pair(F, W, P, C, tangent)
+        return W, P, (C if tangent else None)
+
+    def _pair(self, F, W, P, C, tangent):
+        """Pair potentials: W = sum_k phi(|F R_k|) / (2 Omega), vectorised over elements."""
+        r_tkc = np.einsum("tij,kj->tki", F, self.R_kc)
+        r = np.linalg.norm(r_tkc, axis=2)
+        inside = r < self.potential.cutoff
+        rr = np.where(inside, r, 1.0)
+        phi, dphi, ddphi = self.potential.pair_terms(rr)
+        phi, dphi, ddphi = (np.where(inside, v, 0.0) for v in (phi, dphi, ddphi))
+        W[:] = 0.5 * phi.sum(axis=1) / self.volume
+        h = 0.5 * dphi / rr
+        P[:] = np.einsum("tk,tki,kj->tij", h, r_tkc, self.R_kc) / self.volume
+        if tangent:
+            hp = 0.5 * ddphi
+            a = (hp - h * rr) / rr**3  # (h' - h/r) / r^2 / r with h = phi'/2 / r... see docstring
+            C[:] = (np.einsum("tk,tki,tkm,kj,kl->tijml", a, r_tkc, r_tkc, self.R_kc, self.R_kc)
+                    + np.einsum("tk,im,kj,kl->tijml", h, np.eye(3), self.R_kc, self.R_kc)
+                    ) / self.volume
+
+    def _check_range(self, F):
+        if not np.isfinite(self._min_excluded):
+            return
+        # the shortest image of an excluded vector: |F R| >= sigma_min(F) |R|
+        smin = np.linalg.svd(F, compute_uv=False)[:, -1].min() if len(F) else 1.0
+        if smin * self._min_excluded < self.potential.cutoff:
+            raise GeometryError(f"deformation too large for the Cauchy-Born neighbour shell "
+                                f"(smallest stretch {smin:.3f}); build it with a larger margin")
