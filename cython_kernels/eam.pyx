@@ -14,7 +14,11 @@ packed per ordered type pair (a, b) and knot m (1-based, row 0 unused):
 * ``frho_tab[(a * (nrho + 1) + m) * 7 + k]``: LAMMPS's 7 coefficients of the
   embedding function of type a.
 
-Every kernel writes into arrays its caller allocated and zeroed.
+Every kernel writes into arrays its caller allocated and zeroed.  The density
+pass also writes the short list (pairs inside the cutoff and their
+distances) that the force pass runs over.  The def
+functions take typed memoryviews; the loops run on raw pointers without the
+GIL (no aliasing of memoryview structs in the inner loops).
 """
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
@@ -24,59 +28,104 @@ cdef enum:
     FORCE_STRIDE = 16
 
 
+cdef inline Py_ssize_t _within(const double* x, const int32_t* j_n, Py_ssize_t e,
+                               int64_t n0, int64_t n1, double cutsq,
+                               int32_t* j_k, double* rsq_k) noexcept nogil:
+    """Neighbours of entry e closer than the cutoff, into j_k / rsq_k; returns their count.
+
+    ``j_k`` and ``rsq_k`` need room for all ``n1 - n0`` listed neighbours.
+
+    Branch-free compaction: whether a listed pair lies inside the cutoff is
+    close to random, and a mispredicted branch costs more than the pair.
+    """
+    cdef Py_ssize_t n, k = 0
+    cdef int32_t j
+    cdef double dx, dy, dz, rsq
+    cdef double xi = x[3 * e], yi = x[3 * e + 1], zi = x[3 * e + 2]
+    for n in range(n0, n1):
+        j = j_n[n]
+        dx = xi - x[3 * j]
+        dy = yi - x[3 * j + 1]
+        dz = zi - x[3 * j + 2]
+        rsq = dx * dx + dy * dy + dz * dz
+        j_k[k] = j
+        rsq_k[k] = rsq
+        k += rsq < cutsq
+    return k
+
+
 def density(const double[:, ::1] x_ec, const int32_t[::1] type_e,
             const int64_t[::1] offsets_e, const int32_t[::1] j_n,
             const double[::1] dens_tab, int ntypes, int nr, double rdr, double cutsq,
-            double[::1] rho_e):
-    """Accumulate the host density of every entry into ``rho_e`` (n_ext,)."""
+            double[::1] rho_e, int64_t[::1] short_offsets_e, int32_t[::1] short_j,
+            double[::1] short_r):
+    """Host density of every entry, and the short list of pairs inside the cutoff.
+
+    Accumulates into ``rho_e`` (n_ext,).  Writes the pairs with
+    ``r^2 < cutsq`` as a CSR list ``short_offsets_e`` (n_ext + 1,), ``short_j``
+    and their distances ``short_r`` (capacity: the number of listed pairs), in
+    list order; the force pass runs over it.
+    """
     cdef Py_ssize_t n_ext = x_ec.shape[0]
-    cdef Py_ssize_t e, n, j
-    cdef int64_t n0, n1
+    if n_ext == 0 or j_n.shape[0] == 0:
+        short_offsets_e[:] = 0
+        return
+    if short_j.shape[0] < j_n.shape[0] or short_r.shape[0] < j_n.shape[0]:
+        raise ValueError("short list arrays are smaller than the neighbour list")
+    with nogil:
+        _density(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &dens_tab[0],
+                 ntypes, nr, rdr, cutsq, &rho_e[0], &short_offsets_e[0], &short_j[0],
+                 &short_r[0])
+
+
+cdef void _density(const double* x, const int32_t* type_e, const int64_t* offsets,
+                   const int32_t* j_n, Py_ssize_t n_ext, const double* tab, int ntypes,
+                   int nr, double rdr, double cutsq, double* rho_e, int64_t* short_offsets,
+                   int32_t* short_j, double* short_r) noexcept nogil:
+    cdef Py_ssize_t e, k, nk, j
+    cdef int64_t start = 0
     cdef Py_ssize_t pair_stride = (nr + 1) * DENS_STRIDE
-    cdef const double* tab = &dens_tab[0]
     cdef const double* row_i
     cdef const double* c
-    cdef double xi, yi, zi, dx, dy, dz, rsq, p, rho_i
-    cdef int m, ti
-    with nogil:
-        for e in range(n_ext):
-            n0 = offsets_e[e]
-            n1 = offsets_e[e + 1]
-            if n0 == n1:
-                continue
-            xi = x_ec[e, 0]
-            yi = x_ec[e, 1]
-            zi = x_ec[e, 2]
-            ti = type_e[e]
-            row_i = tab + ti * ntypes * pair_stride
-            rho_i = 0.0
-            for n in range(n0, n1):
-                j = j_n[n]
-                dx = xi - x_ec[j, 0]
-                dy = yi - x_ec[j, 1]
-                dz = zi - x_ec[j, 2]
-                rsq = dx * dx + dy * dy + dz * dz
-                if rsq >= cutsq:
-                    continue
-                p = sqrt(rsq) * rdr + 1.0
-                m = <int>p
-                if m > nr - 1:
-                    m = nr - 1
-                p -= m
-                if p > 1.0:
-                    p = 1.0
-                c = row_i + type_e[j] * pair_stride + m * DENS_STRIDE
-                rho_i += ((c[0] * p + c[1]) * p + c[2]) * p + c[3]
-                rho_e[j] += ((c[4] * p + c[5]) * p + c[6]) * p + c[7]
-            rho_e[e] += rho_i
+    cdef double p, r, rho_i
+    cdef int32_t* j_k
+    cdef double* r_k
+    cdef int m
+    for e in range(n_ext):
+        short_offsets[e] = start
+        if offsets[e] == offsets[e + 1]:
+            continue
+        j_k = short_j + start
+        r_k = short_r + start
+        nk = _within(x, j_n, e, offsets[e], offsets[e + 1], cutsq, j_k, r_k)
+        start += nk
+        row_i = tab + type_e[e] * ntypes * pair_stride
+        rho_i = 0.0
+        for k in range(nk):
+            j = j_k[k]
+            r = sqrt(r_k[k])
+            r_k[k] = r
+            p = r * rdr + 1.0
+            m = <int>p
+            if m > nr - 1:
+                m = nr - 1
+            p -= m
+            if p > 1.0:
+                p = 1.0
+            c = row_i + type_e[j] * pair_stride + m * DENS_STRIDE
+            rho_i += ((c[0] * p + c[1]) * p + c[2]) * p + c[3]
+            rho_e[j] += ((c[4] * p + c[5]) * p + c[6]) * p + c[7]
+        rho_e[e] += rho_i
+    short_offsets[n_ext] = start
 
 
 def embed(const double[::1] rho_i, const int32_t[::1] type_i, const double[::1] frho_tab,
           int nrho, double rdrho, double rhomax, double[::1] F_i, double[::1] Fp_i):
-    """Embedding energy ``F_i`` and its derivative ``Fp_i`` at every site."""
-    cdef Py_ssize_t n_sites = rho_i.shape[0]
-    cdef Py_ssize_t i
-    cdef const double* tab = &frho_tab[0]
+    """Embedding energy ``F_i`` and its derivative ``Fp_i`` at every site.
+
+    Above ``rhomax`` the energy is extended linearly with the end slope (LAMMPS).
+    """
+    cdef Py_ssize_t i, n_sites = rho_i.shape[0]
     cdef const double* c
     cdef double p, rho, fp, phi
     cdef int m
@@ -92,7 +141,7 @@ def embed(const double[::1] rho_i, const int32_t[::1] type_i, const double[::1] 
             p -= m
             if p > 1.0:
                 p = 1.0
-            c = tab + (type_i[i] * (nrho + 1) + m) * 7
+            c = &frho_tab[(type_i[i] * (nrho + 1) + m) * 7]
             fp = (c[0] * p + c[1]) * p + c[2]
             phi = ((c[3] * p + c[4]) * p + c[5]) * p + c[6]
             if rho > rhomax:
@@ -102,109 +151,123 @@ def embed(const double[::1] rho_i, const int32_t[::1] type_i, const double[::1] 
 
 
 def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
-           const int64_t[::1] offsets_e, const int32_t[::1] j_n,
+           const int64_t[::1] short_offsets_e, const int32_t[::1] short_j,
+           const double[::1] short_r,
            const double[::1] wfp_e, const double[::1] w_e, bint weighted,
-           const double[::1] force_tab, int ntypes, int nr, double rdr, double cutsq,
+           const double[::1] force_tab, int ntypes, int nr, double rdr,
            double[:, ::1] f_ec, double[::1] epair_e, bint want_epair, double[::1] virial_6):
     """Forces of the weighted energy, per-entry pair energies, virial.
 
+    Runs over the short list (pairs inside the cutoff, with their distances)
+    written by :func:`density`.
     ``wfp_e`` is ``w * F'`` of each entry's site.  The pair term of pair (i, j)
-    carries ``(w_i + w_j) / 2`` (``w_e``, used only when ``weighted``).
+    carries ``(w_i + w_j) / 2`` (``w_e``, read only when ``weighted``).
     Accumulates forces into ``f_ec`` (n_ext, 3), half of every unweighted pair
-    energy onto both entries of ``epair_e`` (when ``want_epair``), and the
-    virial ``sum r_ij (x) f_ij`` into ``virial_6`` (xx, yy, zz, xy, xz, yz).
+    energy onto both entries of ``epair_e`` (n_ext,) when ``want_epair``, and
+    the virial ``sum r_ij (x) f_ij`` into ``virial_6`` (xx, yy, zz, xy, xz, yz).
     Returns the weighted pair energy.
     """
     cdef Py_ssize_t n_ext = x_ec.shape[0]
-    cdef Py_ssize_t e, n, j
-    cdef int64_t n0, n1
+    cdef double energy = 0.0
+    cdef double v[6]
+    cdef int k
+    if n_ext == 0 or short_offsets_e[n_ext] == 0:
+        return 0.0
+    with nogil:
+        energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
+                         &short_r[0], n_ext, &wfp_e[0], &w_e[0], weighted, &force_tab[0],
+                         ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], want_epair, v)
+    for k in range(6):
+        virial_6[k] += v[k]
+    return energy
+
+
+cdef double _forces(const double* x, const int32_t* type_e, const int64_t* offsets,
+                    const int32_t* short_j, const double* short_r, Py_ssize_t n_ext,
+                    const double* wfp_e, const double* w_e, bint weighted, const double* tab,
+                    int ntypes, int nr, double rdr, double* f, double* epair_e,
+                    bint want_epair, double* v) noexcept nogil:
+    cdef Py_ssize_t e, k, j
     cdef Py_ssize_t pair_stride = (nr + 1) * FORCE_STRIDE
-    cdef const double* tab = &force_tab[0]
     cdef const double* row_i
     cdef const double* c
-    cdef double xi, yi, zi, dx, dy, dz, rsq, r, p, recip
+    cdef double xi, yi, zi, dx, dy, dz, r, p, recip
     cdef double rhoip, rhojp, z2, z2p, phi, phip, psip, fpair, wij, wfp_i, w_i
-    cdef double fxi, fyi, fzi, fx, fy, fz, epair_i
+    cdef double fxi, fyi, fzi, fx, fy, fz, ephi_i
     cdef double vxx = 0.0, vyy = 0.0, vzz = 0.0, vxy = 0.0, vxz = 0.0, vyz = 0.0
     cdef double energy = 0.0
-    cdef int m, ti
-    with nogil:
-        for e in range(n_ext):
-            n0 = offsets_e[e]
-            n1 = offsets_e[e + 1]
-            if n0 == n1:
-                continue
-            xi = x_ec[e, 0]
-            yi = x_ec[e, 1]
-            zi = x_ec[e, 2]
-            ti = type_e[e]
-            wfp_i = wfp_e[e]
-            w_i = w_e[e] if weighted else 1.0
-            row_i = tab + ti * ntypes * pair_stride
-            fxi = 0.0
-            fyi = 0.0
-            fzi = 0.0
-            epair_i = 0.0
-            for n in range(n0, n1):
-                j = j_n[n]
-                dx = xi - x_ec[j, 0]
-                dy = yi - x_ec[j, 1]
-                dz = zi - x_ec[j, 2]
-                rsq = dx * dx + dy * dy + dz * dz
-                if rsq >= cutsq:
-                    continue
-                r = sqrt(rsq)
-                p = r * rdr + 1.0
-                m = <int>p
-                if m > nr - 1:
-                    m = nr - 1
-                p -= m
-                if p > 1.0:
-                    p = 1.0
-                c = row_i + type_e[j] * pair_stride + m * FORCE_STRIDE
-                # rhojp: d/dr of the density at i due to j; rhoip: at j due to i
-                rhojp = (c[0] * p + c[1]) * p + c[2]
-                rhoip = (c[3] * p + c[4]) * p + c[5]
-                z2p = (c[6] * p + c[7]) * p + c[8]
-                z2 = ((c[9] * p + c[10]) * p + c[11]) * p + c[12]
-                recip = 1.0 / r
-                phi = z2 * recip
-                phip = z2p * recip - phi * recip
-                if weighted:
-                    wij = 0.5 * (w_i + w_e[j])
-                    psip = wfp_i * rhojp + wfp_e[j] * rhoip + wij * phip
-                    energy += wij * phi
-                else:
-                    psip = wfp_i * rhojp + wfp_e[j] * rhoip + phip
-                    energy += phi
-                fpair = -psip * recip
-                fx = dx * fpair
-                fy = dy * fpair
-                fz = dz * fpair
-                fxi += fx
-                fyi += fy
-                fzi += fz
-                f_ec[j, 0] -= fx
-                f_ec[j, 1] -= fy
-                f_ec[j, 2] -= fz
-                vxx += dx * fx
-                vyy += dy * fy
-                vzz += dz * fz
-                vxy += dx * fy
-                vxz += dx * fz
-                vyz += dy * fz
-                if want_epair:
-                    epair_i += 0.5 * phi
-                    epair_e[j] += 0.5 * phi
-            f_ec[e, 0] += fxi
-            f_ec[e, 1] += fyi
-            f_ec[e, 2] += fzi
+    cdef int m
+    for e in range(n_ext):
+        if offsets[e] == offsets[e + 1]:
+            continue
+        xi = x[3 * e]
+        yi = x[3 * e + 1]
+        zi = x[3 * e + 2]
+        wfp_i = wfp_e[e]
+        w_i = w_e[e] if weighted else 1.0
+        row_i = tab + type_e[e] * ntypes * pair_stride
+        fxi = 0.0
+        fyi = 0.0
+        fzi = 0.0
+        ephi_i = 0.0
+        for k in range(offsets[e], offsets[e + 1]):
+            j = short_j[k]
+            dx = xi - x[3 * j]
+            dy = yi - x[3 * j + 1]
+            dz = zi - x[3 * j + 2]
+            r = short_r[k]
+            p = r * rdr + 1.0
+            m = <int>p
+            if m > nr - 1:
+                m = nr - 1
+            p -= m
+            if p > 1.0:
+                p = 1.0
+            c = row_i + type_e[j] * pair_stride + m * FORCE_STRIDE
+            # rhojp: d/dr of the density at i due to j; rhoip: at j due to i
+            rhojp = (c[0] * p + c[1]) * p + c[2]
+            rhoip = (c[3] * p + c[4]) * p + c[5]
+            z2p = (c[6] * p + c[7]) * p + c[8]
+            z2 = ((c[9] * p + c[10]) * p + c[11]) * p + c[12]
+            recip = 1.0 / r
+            phi = z2 * recip
+            phip = z2p * recip - phi * recip
+            ephi_i += phi
+            if weighted:
+                wij = 0.5 * (w_i + w_e[j])
+                psip = wfp_i * rhojp + wfp_e[j] * rhoip + wij * phip
+                energy += wij * phi
+            else:
+                psip = wfp_i * rhojp + wfp_e[j] * rhoip + phip
+            fpair = -psip * recip
+            fx = dx * fpair
+            fy = dy * fpair
+            fz = dz * fpair
+            fxi += fx
+            fyi += fy
+            fzi += fz
+            f[3 * j] -= fx
+            f[3 * j + 1] -= fy
+            f[3 * j + 2] -= fz
+            vxx += dx * fx
+            vyy += dy * fy
+            vzz += dz * fz
+            vxy += dx * fy
+            vxz += dx * fz
+            vyz += dy * fz
             if want_epair:
-                epair_e[e] += epair_i
-    virial_6[0] += vxx
-    virial_6[1] += vyy
-    virial_6[2] += vzz
-    virial_6[3] += vxy
-    virial_6[4] += vxz
-    virial_6[5] += vyz
+                epair_e[j] += 0.5 * phi
+        f[3 * e] += fxi
+        f[3 * e + 1] += fyi
+        f[3 * e + 2] += fzi
+        if not weighted:
+            energy += ephi_i
+        if want_epair:
+            epair_e[e] += 0.5 * ephi_i
+    v[0] = vxx
+    v[1] = vyy
+    v[2] = vzz
+    v[3] = vxy
+    v[4] = vxz
+    v[5] = vyz
     return energy

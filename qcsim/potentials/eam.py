@@ -75,9 +75,17 @@ class EAMBase:
         self.masses = list(masses)
         self.cutoff = float(tables.cut)
         self._dens_tab, self._force_tab, self._frho_tab = pack_tables(tables)
+        self._short = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
+
+    def _short_list_buffers(self, n_pairs: int):
+        """Scratch arrays for the short list, kept between calls (grown when needed)."""
+        if self._short is None or len(self._short[0]) < n_pairs:
+            capacity = max(n_pairs, 1)
+            self._short = (np.empty(capacity, dtype=np.int32), np.empty(capacity))
+        return self._short
 
     def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies.
@@ -101,9 +109,11 @@ class EAMBase:
         rdr = 1.0 / t.dr
 
         rho_e = np.zeros(n_ext)
+        short_offsets_e = np.zeros(n_ext + 1, dtype=np.int64)
+        short_j, short_r = self._short_list_buffers(len(j_n))
         if n:
             _kernel.density(x_ec, type_e, offsets_e, j_n, self._dens_tab, t.ntypes, t.nr,
-                            rdr, cutsq, rho_e)
+                            rdr, cutsq, rho_e, short_offsets_e, short_j, short_r)
         rho_i = np.ascontiguousarray(nlist.fold(rho_e), dtype=np.float64)
         F_i, Fp_i = np.empty(n), np.empty(n)
         if n:
@@ -118,8 +128,8 @@ class EAMBase:
         virial_6 = np.zeros(6)
         e_pair = 0.0
         if n:
-            e_pair = _kernel.forces(x_ec, type_e, offsets_e, j_n, wfp_e, w_e, weighted,
-                                    self._force_tab, t.ntypes, t.nr, rdr, cutsq,
+            e_pair = _kernel.forces(x_ec, type_e, short_offsets_e, short_j, short_r, wfp_e,
+                                    w_e, weighted, self._force_tab, t.ntypes, t.nr, rdr,
                                     f_ec, epair_e, energies, virial_6)
         f_ic = nlist.fold(f_ec)
         e_embed = float(np.dot(weights_i, F_i)) if weighted else float(F_i.sum())

@@ -1,0 +1,153 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Pair-potential kernel over a CSR half list of extended entries (see qcsim.neighbors).
+
+Parameters per ordered type pair (a, b): ``params[(a * nt + b) * 8 + k]``,
+
+* ``kind == 0`` (lj/cut, LAMMPS's form): k = 0..3 ``lj1 = 48 eps s^12``,
+  ``lj2 = 24 eps s^6``, ``lj3 = 4 eps s^12``, ``lj4 = 4 eps s^6``;
+* ``kind == 1`` (morse): k = 0..3 ``D0``, ``alpha``, ``r0``, ``2 D0 alpha``;
+
+and for both k = 6 the squared cutoff, k = 7 the energy offset (shift).
+"""
+from libc.math cimport exp, sqrt
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport free, malloc
+
+cdef enum:
+    LJ = 0
+    MORSE = 1
+    NPARAM = 8
+
+
+def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
+                const int64_t[::1] offsets_e, const int32_t[::1] j_n,
+                const double[::1] w_e, bint weighted, const double[::1] params, int ntypes,
+                int kind, double cutsq_max, double[:, ::1] f_ec, double[::1] epair_e,
+                bint want_epair, double[::1] virial_6):
+    """Forces of the weighted pair energy, per-entry energies, virial.
+
+    Pair (i, j) carries the weight ``(w_i + w_j) / 2`` (``w_e``, read only when
+    ``weighted``).  Accumulates forces into ``f_ec`` (n_ext, 3), half of every
+    unweighted pair energy onto both entries of ``epair_e`` (when
+    ``want_epair``), the virial ``sum r_ij (x) f_ij`` into ``virial_6`` (xx, yy,
+    zz, xy, xz, yz).  Returns the weighted energy.
+    """
+    cdef Py_ssize_t n_ext = x_ec.shape[0]
+    cdef Py_ssize_t e, longest = 0
+    cdef double energy = 0.0
+    cdef double v[6]
+    cdef int k
+    if kind != LJ and kind != MORSE:
+        raise ValueError(f"unknown pair kind {kind}")
+    if n_ext == 0 or j_n.shape[0] == 0:
+        return 0.0
+    for e in range(n_ext):
+        if offsets_e[e + 1] - offsets_e[e] > longest:
+            longest = offsets_e[e + 1] - offsets_e[e]
+    cdef int32_t* j_k = <int32_t*>malloc((longest + 1) * sizeof(int32_t))
+    cdef double* rsq_k = <double*>malloc((longest + 1) * sizeof(double))
+    if j_k == NULL or rsq_k == NULL:
+        free(j_k)
+        free(rsq_k)
+        raise MemoryError()
+    with nogil:
+        energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
+                       weighted, &params[0], ntypes, kind, cutsq_max, &f_ec[0, 0],
+                       &epair_e[0], want_epair, v, j_k, rsq_k)
+    free(j_k)
+    free(rsq_k)
+    for k in range(6):
+        virial_6[k] += v[k]
+    return energy
+
+
+cdef double _pair(const double* x, const int32_t* type_e, const int64_t* offsets,
+                  const int32_t* j_n, Py_ssize_t n_ext, const double* w_e, bint weighted,
+                  const double* params, int ntypes, int kind, double cutsq_max, double* f,
+                  double* epair_e, bint want_epair, double* v,
+                  int32_t* j_k, double* rsq_k) noexcept nogil:
+    cdef Py_ssize_t e, n, k, nk, j
+    cdef const double* row_i
+    cdef const double* c
+    cdef double xi, yi, zi, dx, dy, dz, rsq, r, r2inv, r6inv, dexp, phi, fpair, w_i, wij
+    cdef double fxi, fyi, fzi, fx, fy, fz, ephi_i
+    cdef double vxx = 0.0, vyy = 0.0, vzz = 0.0, vxy = 0.0, vxz = 0.0, vyz = 0.0
+    cdef double energy = 0.0
+    for e in range(n_ext):
+        if offsets[e] == offsets[e + 1]:
+            continue
+        xi = x[3 * e]
+        yi = x[3 * e + 1]
+        zi = x[3 * e + 2]
+        # branch-free compaction of the pairs inside the largest cutoff
+        nk = 0
+        for n in range(offsets[e], offsets[e + 1]):
+            j = j_n[n]
+            dx = xi - x[3 * j]
+            dy = yi - x[3 * j + 1]
+            dz = zi - x[3 * j + 2]
+            rsq = dx * dx + dy * dy + dz * dz
+            j_k[nk] = <int32_t>j
+            rsq_k[nk] = rsq
+            nk += rsq < cutsq_max
+        row_i = params + type_e[e] * ntypes * NPARAM
+        w_i = w_e[e] if weighted else 1.0
+        fxi = 0.0
+        fyi = 0.0
+        fzi = 0.0
+        ephi_i = 0.0
+        for k in range(nk):
+            j = j_k[k]
+            rsq = rsq_k[k]
+            c = row_i + type_e[j] * NPARAM
+            if rsq >= c[6]:
+                continue
+            if kind == LJ:
+                r2inv = 1.0 / rsq
+                r6inv = r2inv * r2inv * r2inv
+                fpair = r6inv * (c[0] * r6inv - c[1]) * r2inv
+                phi = r6inv * (c[2] * r6inv - c[3]) - c[7]
+            else:
+                r = sqrt(rsq)
+                dexp = exp(-c[1] * (r - c[2]))
+                fpair = c[3] * (dexp * dexp - dexp) / r
+                phi = c[0] * (dexp * dexp - 2.0 * dexp) - c[7]
+            ephi_i += phi
+            if weighted:
+                wij = 0.5 * (w_i + w_e[j])
+                fpair *= wij
+                energy += wij * phi
+            dx = xi - x[3 * j]
+            dy = yi - x[3 * j + 1]
+            dz = zi - x[3 * j + 2]
+            fx = dx * fpair
+            fy = dy * fpair
+            fz = dz * fpair
+            fxi += fx
+            fyi += fy
+            fzi += fz
+            f[3 * j] -= fx
+            f[3 * j + 1] -= fy
+            f[3 * j + 2] -= fz
+            vxx += dx * fx
+            vyy += dy * fy
+            vzz += dz * fz
+            vxy += dx * fy
+            vxz += dx * fz
+            vyz += dy * fz
+            if want_epair:
+                epair_e[j] += 0.5 * phi
+        f[3 * e] += fxi
+        f[3 * e + 1] += fyi
+        f[3 * e + 2] += fzi
+        if not weighted:
+            energy += ephi_i
+        if want_epair:
+            epair_e[e] += 0.5 * ephi_i
+    v[0] = vxx
+    v[1] = vyy
+    v[2] = vzz
+    v[3] = vxy
+    v[4] = vxz
+    v[5] = vyz
+    return energy

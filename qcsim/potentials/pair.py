@@ -1,0 +1,174 @@
+"""Pair potentials: LAMMPS styles ``lj/cut`` and ``morse``.
+
+    E_i = 1/2 sum_j phi(r_ij),   E = sum_i w_i E_i
+
+so pair (i, j) carries ``(w_i + w_j) / 2``.  Each parameter is a number (one
+untyped species) or a symmetric (ntypes, ntypes) table indexed by the type
+indices passed to ``compute``.  ``shift=True`` subtracts phi(cutoff), like
+LAMMPS's ``pair_modify shift yes``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qcsim._kernels import pair as _kernel
+from qcsim.potentials._evaluate import prepare, virial_matrix
+from qcsim.potentials.base import Evaluation, register
+
+__all__ = ["PairPotential", "LJCut", "Morse"]
+
+
+def _tables(**values):
+    """Broadcast scalar / (nt, nt) parameters to common symmetric (nt, nt) float tables."""
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+    shapes = {a.shape for a in arrays.values() if a.ndim}
+    if len(shapes) > 1:
+        raise ValueError(f"parameter tables have different shapes: {sorted(shapes)}")
+    shape = shapes.pop() if shapes else (1, 1)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"a parameter table must be (ntypes, ntypes), got {shape}")
+    out = {}
+    for k, a in arrays.items():
+        t = np.broadcast_to(a, shape).copy()
+        if not np.allclose(t, t.T, rtol=0, atol=0):
+            raise ValueError(f"the {k} table must be symmetric")
+        if not np.all(np.isfinite(t)):
+            raise ValueError(f"{k} must be finite")
+        out[k] = t
+    return out
+
+
+class PairPotential:
+    """Evaluation shared by the pair styles (one kernel, a kind switch).
+
+    Attributes
+    ----------
+    style : LAMMPS style name.
+    cutoff : largest cutoff (A); a pair counts when ``r^2 < cutoff_ab^2``.
+    species : None (untyped; type indices select rows of the parameter tables).
+    ntypes : number of types of the parameter tables.
+    """
+
+    style = ""
+    kind = -1
+    species = None
+
+    def __init__(self, params_abk: np.ndarray, cutoff_ab: np.ndarray):
+        self.ntypes = params_abk.shape[0]
+        self.cutoff_ab = cutoff_ab
+        self.cutoff = float(cutoff_ab.max())
+        self._params = np.ascontiguousarray(params_abk.reshape(-1))
+
+    def phi(self, r, a: int = 0, b: int = 0):
+        """Pair energy (with the shift, if any) and its derivative at distance ``r``."""
+        p = self._params.reshape(self.ntypes, self.ntypes, 8)[a, b]
+        r = np.asarray(r, dtype=np.float64)
+        value, deriv = self._phi(p, r)
+        inside = r * r < p[6]
+        return np.where(inside, value - p[7], 0.0), np.where(inside, deriv, 0.0)
+
+    def compute(self, nlist, x_ic, types_i=None, weights_i=None, energies=True) -> Evaluation:
+        """Weighted energy, forces, virial and (optionally) per-site energies.
+
+        Parameters
+        ----------
+        nlist : up-to-date :class:`~qcsim.neighbors.NeighborList` for ``x_ic``.
+        x_ic : (n, 3) positions (A).
+        types_i : (n,) type indices, or None (all type 0).
+        weights_i : (n,) weights w_i, or None for all ones.
+        energies : also return the unweighted per-site energies E_i.
+        """
+        if self.ntypes == 1:
+            types_i = None
+        x_ic, types_i, weights_i, offsets_e, j_n = prepare(
+            nlist, x_ic, types_i, weights_i, self.cutoff, self.ntypes)
+        n = len(x_ic)
+        x_ec = np.ascontiguousarray(nlist.extended_positions(x_ic))
+        n_ext = len(x_ec)
+        type_e = np.ascontiguousarray(nlist.gather(types_i), dtype=np.int32)
+        weighted = weights_i is not None
+        w_e = np.ascontiguousarray(nlist.gather(weights_i)) if weighted else np.zeros(1)
+        f_ec = np.zeros((n_ext, 3))
+        epair_e = np.zeros(n_ext if energies else 1)
+        virial_6 = np.zeros(6)
+        energy = 0.0
+        if n:
+            energy = _kernel.pair_forces(x_ec, type_e, offsets_e, j_n, w_e, weighted,
+                                         self._params, self.ntypes, self.kind,
+                                         self.cutoff * self.cutoff, f_ec, epair_e, energies,
+                                         virial_6)
+        return Evaluation(energy=float(energy), forces_ic=nlist.fold(f_ec),
+                          virial_cc=virial_matrix(virial_6),
+                          energies_i=nlist.fold(epair_e) if energies else None)
+
+
+@register("lj/cut")
+class LJCut(PairPotential):
+    """``pair_style lj/cut``: phi = 4 eps ((s/r)^12 - (s/r)^6) for r < cutoff.
+
+    Parameters
+    ----------
+    epsilon : well depth (eV); sigma : zero-crossing distance (A);
+    cutoff : cutoff (A); shift : subtract phi(cutoff).
+    """
+
+    style = "lj/cut"
+    kind = 0
+
+    def __init__(self, epsilon, sigma, cutoff, shift: bool = False):
+        t = _tables(epsilon=epsilon, sigma=sigma, cutoff=cutoff)
+        eps, sig, rc = t["epsilon"], t["sigma"], t["cutoff"]
+        if np.any(sig <= 0) or np.any(rc <= 0):
+            raise ValueError("sigma and cutoff must be positive")
+        params = np.zeros(eps.shape + (8,))
+        params[..., 0] = 48.0 * eps * sig ** 12
+        params[..., 1] = 24.0 * eps * sig ** 6
+        params[..., 2] = 4.0 * eps * sig ** 12
+        params[..., 3] = 4.0 * eps * sig ** 6
+        params[..., 6] = rc * rc
+        if shift:
+            ratio = sig / rc
+            params[..., 7] = 4.0 * eps * (ratio ** 12 - ratio ** 6)
+        self.epsilon, self.sigma, self.shift = eps, sig, bool(shift)
+        super().__init__(params, rc)
+
+    @staticmethod
+    def _phi(p, r):
+        r6inv = 1.0 / r ** 6
+        return r6inv * (p[2] * r6inv - p[3]), -r6inv * (p[0] * r6inv - p[1]) / r
+
+
+@register("morse")
+class Morse(PairPotential):
+    """``pair_style morse``: phi = D0 (exp(-2 a (r - r0)) - 2 exp(-a (r - r0))).
+
+    Parameters
+    ----------
+    D0 : well depth (eV); alpha : stiffness (1/A); r0 : equilibrium distance (A);
+    cutoff : cutoff (A); shift : subtract phi(cutoff).
+    """
+
+    style = "morse"
+    kind = 1
+
+    def __init__(self, D0, alpha, r0, cutoff, shift: bool = False):
+        t = _tables(D0=D0, alpha=alpha, r0=r0, cutoff=cutoff)
+        d0, alpha_, r0_, rc = t["D0"], t["alpha"], t["r0"], t["cutoff"]
+        if np.any(rc <= 0):
+            raise ValueError("cutoff must be positive")
+        params = np.zeros(d0.shape + (8,))
+        params[..., 0] = d0
+        params[..., 1] = alpha_
+        params[..., 2] = r0_
+        params[..., 3] = 2.0 * d0 * alpha_
+        params[..., 6] = rc * rc
+        if shift:
+            alpha_dr = -alpha_ * (rc - r0_)
+            params[..., 7] = d0 * (np.exp(2.0 * alpha_dr) - 2.0 * np.exp(alpha_dr))
+        self.D0, self.alpha, self.r0, self.shift = d0, alpha_, r0_, bool(shift)
+        super().__init__(params, rc)
+
+    @staticmethod
+    def _phi(p, r):
+        dexp = np.exp(-p[1] * (r - p[2]))
+        return p[0] * (dexp * dexp - 2.0 * dexp), -p[3] * (dexp * dexp - dexp)
