@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
 from qcsim.errors import QCSimError
+
+
+class Terminated(QCSimError):
+    """The run got SIGTERM (e.g. a batch system's time limit); nothing was written."""
+
+    exit_code = 143
 
 __all__ = ["main", "build_parser"]
 
@@ -26,7 +33,8 @@ examples:
   qcsim info                                   version, tasks, potential styles
 
 exit codes: 0 success, 2 bad deck or input, 3 not converged (results kept,
-marked converged = False), 1 cannot write outputs, 130 interrupted.
+marked converged = False), 1 cannot write outputs, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM). A run that fails or is stopped leaves no outputs.
 """
 
 
@@ -85,6 +93,18 @@ def _setup_console_logging(quiet: bool, verbose: bool) -> tuple[logging.Handler,
     return handler, old_level
 
 
+def _raise_on_sigterm():
+    """Turn SIGTERM into an exception so that staged outputs are removed; return the old handler."""
+
+    def handler(signum, frame):
+        raise Terminated("terminated by SIGTERM; outputs of this run removed")
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
 def cmd_validate(args) -> int:
     from qcsim.deck import load_deck
 
@@ -99,6 +119,7 @@ def cmd_run(args) -> int:
 
     deck = load_deck(args.deck)
     handler, old_level = _setup_console_logging(args.quiet, args.verbose)
+    old_sigterm = _raise_on_sigterm()
     try:
         report = run_deck(deck, args.output)
     except OSError as exc:
@@ -106,6 +127,8 @@ def cmd_run(args) -> int:
     finally:
         logging.getLogger("qcsim").removeHandler(handler)
         logging.getLogger("qcsim").setLevel(old_level)
+        if old_sigterm is not None:
+            signal.signal(signal.SIGTERM, old_sigterm)
     names = ", ".join(p.name for p in report.files)
     print(f"{args.deck}: {report.outcome.message}; wrote {names} in {report.output_dir}")
     return 0

@@ -231,3 +231,32 @@ def test_default_output_folder_and_unwritable_output(tmp_path, capsys, monkeypat
     code, _, err = run_cli(["run", deck, "-o", tmp_path / "afile"], capsys)
     assert code == 1 and err.startswith("qcsim: error: cannot write outputs") and \
         len(err.splitlines()) == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM")
+def test_sigterm_removes_staged_outputs(tmp_path):
+    import signal
+    import time
+
+    text = cases.edit(cases.BASE, "max_steps: 500", "max_steps: 1000000")
+    text = cases.edit(text, "fmax: 1.0e-4", "fmax: 1.0e-30")
+    text = cases.edit(text, "  size: [3, 3, 3]\n", "  size: [3, 3, 3]\n  rattle: 0.1\n")
+    deck = tmp_path / "long.yaml"
+    deck.write_text(text)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "qcsim", "run", str(deck), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(out.glob(".partial-*")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.05)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143
+    assert err.strip() == "qcsim: error: terminated by SIGTERM; outputs of this run removed"
+    assert not out.exists()

@@ -99,9 +99,11 @@ def parse_deck(text: str, file: str = "<deck>", base_dir: Path | None = None) ->
                         f"{', '.join(sorted(tasks))})", file=file, line=1, key="task")
     task_name = data["task"]
     if not isinstance(task_name, str) or task_name not in tasks:
-        hint = ctx.suggest(task_name, tasks) if isinstance(task_name, str) else ""
-        raise ctx.error(f"unknown task {task_name!r}{hint} (available: "
-                        f"{', '.join(sorted(tasks))})", ("task",))
+        available = ", ".join(sorted(tasks))
+        if not isinstance(task_name, str):
+            raise ctx.error(f"expected one of {available}, got {shown(task_name)}", ("task",))
+        raise ctx.error(f"unknown task {task_name!r}{ctx.suggest(task_name, tasks)} "
+                        f"(available: {available})", ("task",))
     spec = tasks[task_name]
     allowed = TOP_LEVEL_KEYS + spec.sections + spec.optional
     for key in data:

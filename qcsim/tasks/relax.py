@@ -9,6 +9,7 @@ that stops before ``fmax`` is met still writes its results, marked
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
@@ -16,19 +17,28 @@ from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
 log = logging.getLogger(__name__)
 
 
-def check(deck, ctx) -> None:
-    """Cross-section checks: the structure's element is one the potential covers."""
-    potential = deck["potential"]
-    species = potential.species
-    if species is None and hasattr(potential, "file"):
-        # eam without `elements`: the reader names the element from its atomic number
-        from qcsim.potentials import make_potential
+# More neighbours than this within cutoff + skin means the lattice constant is
+# off by a large factor (a typo, or not in angstrom).
+MAX_NEIGHBOURS = 1000
 
-        species = make_potential(potential.style, **potential.kwargs()).species
-    element = deck["structure"].element
-    if species is not None and element not in species:
-        raise ctx.error(f"element {element!r} is not covered by the potential "
+
+def check(deck, ctx) -> None:
+    """Cross-section checks: the element is covered, the density is plausible."""
+    from qcsim.potentials import make_potential
+
+    potential, structure = deck["potential"], deck["structure"]
+    loaded = make_potential(potential.style, **potential.kwargs())
+    species = potential.species if potential.species is not None else loaded.species
+    if species is not None and structure.element not in species:
+        raise ctx.error(f"element {structure.element!r} is not covered by the potential "
                         f"(it has: {', '.join(species)})", ("structure", "element"))
+    per_volume = structure.crystal_density()
+    reach = loaded.cutoff + deck["relax"].skin
+    neighbours = per_volume * 4.0 / 3.0 * math.pi * reach ** 3
+    if neighbours > MAX_NEIGHBOURS:
+        raise ctx.error(f"a = {structure.a:g} A puts about {neighbours:,.0f} atoms within "
+                        f"cutoff + skin = {reach:.3g} A of each atom (expected at most "
+                        f"{MAX_NEIGHBOURS}); is a in angstrom?", ("structure", "a"))
 
 
 def make_calculator(potential, skin: float):

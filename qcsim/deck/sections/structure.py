@@ -23,6 +23,10 @@ LATTICES = ("fcc", "bcc")
 NAMED_SURFACES = ("fcc100", "fcc110", "fcc111", "bcc100", "bcc110", "bcc111")
 _ORTHO_NEEDS_EVEN_NY = ("fcc111", "bcc110", "bcc111")
 
+# A guard against typos such as size: [500, 500, 500]; relax is for atomistic systems.
+MAX_SITES = 10_000_000
+SITES_PER_CUBIC_CELL = {"fcc": 4, "bcc": 2}
+
 _VACANCY = OneOf(((bool, Bool()), (list, ListOf(Int(ge=0), min_length=1))))
 
 
@@ -57,6 +61,10 @@ class _Common:
     def check(cls, cfg, ctx, path):
         _check_element(cfg, ctx, path)
         cfg.check_geometry(ctx, path)
+        estimate = cfg.site_count_estimate()
+        if estimate > MAX_SITES:
+            raise ctx.error(f"this structure would have {estimate:,} sites, more than the "
+                            f"limit of {MAX_SITES:,}", path + ("size",))
         try:
             n = len(cfg.sites())
         except (ValueError, AssertionError) as exc:
@@ -80,6 +88,15 @@ class _Common:
     def check_geometry(self, ctx, path) -> None:
         """Kind-specific consistency checks (override)."""
 
+    def site_count_estimate(self) -> int:
+        """Number of sites, computed without building them (override)."""
+        raise NotImplementedError
+
+    def crystal_density(self) -> float:
+        """Sites per cubic angstrom of the perfect crystal."""
+        lattice = getattr(self, "crystal", None) or self.lattice
+        return SITES_PER_CUBIC_CELL[lattice] / self.a ** 3
+
 
 @variant("structure", "bulk")
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +113,9 @@ class BulkStructure(_Common):
                                                 "a list: remove these site indices (0-based)")
     rattle: float = param(Float(ge=0), 0.0, doc="std. dev. of random displacements", units="A")
     seed: int = param(Int(ge=0), 0, doc="seed of the random displacements")
+
+    def site_count_estimate(self) -> int:
+        return SITES_PER_CUBIC_CELL[self.lattice] * int(np.prod(self.size, dtype=object))
 
     def sites(self):
         from ase.build import bulk
@@ -148,6 +168,15 @@ class SlabStructure(_Common):
             if self.lattice is None:
                 raise ctx.error("missing required key 'lattice' in section 'structure' "
                                 "(needed with Miller indices; expected one of fcc, bcc)", path)
+
+    def site_count_estimate(self) -> int:
+        repeats = int(np.prod(self.size, dtype=object)) * self.layers
+        if isinstance(self.surface, str):
+            return repeats  # ase's named surfaces: one site per in-plane repeat and plane
+        import ase.build
+
+        cubic = ase.build.bulk(self.element, self.crystal, a=self.a, cubic=True)
+        return repeats * len(ase.build.surface(cubic, tuple(self.surface), 1, vacuum=1.0))
 
     def sites(self):
         import ase.build
