@@ -1,0 +1,190 @@
+"""QCModel: nodal displacements -> energy and gradient (or forces): all solvers see.
+
+Reference sites X, nodes on lattice sites, P1 interpolation.  With weights
+from :mod:`qcsim.coupling.regions`, the blended energy is
+
+    E_beta(U) = sum_i (1 - beta_i) E_i(x)  +  sum_T w_T W(F_T)
+
+(atomistic sum over the core, handshake and pad nodes; Cauchy-Born sum over
+the elements).  Corrected schemes subtract the ghost forces of a homogeneous
+state U0 as a dead load, E_gfc(U) = E_beta(U) - g0 . (U - U0),
+g0 = grad E_beta(U0) (Shenoy et al. 1999).  The force-based scheme qcf has no
+energy: atoms take the forces of the full atomistic energy, other nodes those
+of the full Cauchy-Born energy.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from qcsim.coupling.regions import CORE, HANDSHAKE, Regions
+from qcsim.coupling.schemes import Scheme, get_scheme
+from qcsim.neighbors import NeighborList
+
+__all__ = ["QCModel", "gradient_operator"]
+
+
+def gradient_operator(mesh) -> sp.csr_matrix:
+    """Sparse D with ``(D @ U.ravel()).reshape(n_el, 3, d) = F_T - I`` (first d columns)."""
+    t_n, a_n, c_n, k_n = np.meshgrid(np.arange(mesh.n_elements), np.arange(mesh.dim + 1),
+                                     np.arange(3), np.arange(mesh.dim), indexing="ij")
+    rows = (t_n * 3 + c_n) * mesh.dim + k_n
+    cols = mesh.elements_ta[t_n, a_n] * 3 + c_n
+    vals = mesh.grad_tad[t_n, a_n, k_n]
+    shape = (mesh.n_elements * 3 * mesh.dim, mesh.n_nodes * 3)
+    return sp.csr_matrix((vals.ravel(), (rows.ravel(), cols.ravel())), shape=shape)
+
+
+class QCModel:
+    """Energy and forces of a coupled atomistic/continuum model.
+
+    Parameters
+    ----------
+    mesh : the mesh (nodes on lattice sites).
+    regions : beta and region flags of the nodes.
+    potential : the interatomic potential.
+    cauchy_born : the continuum energy density (same potential).
+    scheme : coupling scheme name or :class:`Scheme`.
+    cell_cc, pbc_c : periodic cell of the atomistic evaluation (slab: z only).
+    types_n : type index of each node's site (default 0).
+    fixed_n : (n_nodes,) bool, nodes whose displacement is prescribed.
+    skin : neighbour-list skin (A).
+    """
+
+    def __init__(self, mesh, regions: Regions, potential, cauchy_born, scheme="bgfc", *,
+                 cell_cc=None, pbc_c=(False, False, False), types_n=None, fixed_n=None,
+                 skin: float = 1.0):
+        self.mesh, self.regions = mesh, regions
+        self.potential, self.cb = potential, cauchy_born
+        self.scheme: Scheme = get_scheme(scheme) if isinstance(scheme, str) else scheme
+        self.cell_cc = np.zeros((3, 3)) if cell_cc is None else np.asarray(cell_cc, float)
+        self.pbc_c = np.asarray(pbc_c, dtype=bool)
+        n = mesh.n_nodes
+        self.types_n = np.zeros(n, dtype=np.int32) if types_n is None else np.asarray(types_n, np.int32)
+        self.fixed_n = np.zeros(n, dtype=bool) if fixed_n is None else np.asarray(fixed_n, bool)
+        self.U_nc = np.zeros((n, 3))  # current displacements, fixed values included
+        self._D = gradient_operator(mesh)
+        self._atoms = regions.atoms
+        self._nlist = NeighborList(potential.cutoff, skin)
+        if self.scheme.force_based:
+            self._w_atoms = np.ones(len(self._atoms))
+            self._w_t = mesh.volumes_t.copy()
+        else:
+            self._w_atoms = 1.0 - regions.beta_n[self._atoms]
+            self._w_t = regions.element_weights(mesh)
+        self._active_t = np.nonzero(self._w_t > 0)[0]
+        rows = (self._active_t[:, None] * 3 * mesh.dim + np.arange(3 * mesh.dim)).ravel()
+        self._D_active = self._D[rows]
+        self.g0_nc = np.zeros((n, 3))
+        self.U0_nc = np.zeros((n, 3))
+        self.n_evals = 0
+
+    # -- degrees of freedom ----------------------------------------------------
+    @property
+    def free_dofs(self) -> np.ndarray:
+        """Flat indices (into U.ravel()) of the unknowns."""
+        return np.nonzero(np.repeat(~self.fixed_n, 3))[0]
+
+    @property
+    def n_dof(self) -> int:
+        return 3 * int(np.sum(~self.fixed_n))
+
+    def get_dofs(self) -> np.ndarray:
+        return self.U_nc.ravel()[self.free_dofs].copy()
+
+    def set_dofs(self, u) -> None:
+        flat = self.U_nc.reshape(-1)
+        flat[self.free_dofs] = u
+
+    def homogeneous(self, F0) -> np.ndarray:
+        """Nodal displacements (n_nodes, 3) of the homogeneous deformation F0."""
+        F0 = np.asarray(F0, dtype=float)
+        return self.mesh.X_nc @ (F0 - np.eye(3)).T
+
+    # -- physics -----------------------------------------------------------------
+    def atomistic(self, U_nc, weights=None):
+        """Weighted atomistic energy and its gradient (n_nodes, 3) over the atom nodes."""
+        idx = self._atoms
+        x = self.mesh.X_nc[idx] + U_nc[idx]
+        self._nlist.update(x, self.cell_cc, self.pbc_c)
+        w = self._w_atoms if weights is None else weights
+        ev = self.potential.compute(self._nlist, x, self.types_n[idx], w, energies=False)
+        G = np.zeros_like(U_nc)
+        G[idx] = -ev.forces_ic
+        return ev.energy, G
+
+    def continuum(self, U_nc):
+        """Cauchy-Born energy sum_T w_T W(F_T) and its gradient (n_nodes, 3)."""
+        d = self.mesh.dim
+        t = self._active_t
+        Fm = (self._D_active @ U_nc.ravel()).reshape(len(t), 3, d)
+        F = np.broadcast_to(np.eye(3), (len(t), 3, 3)).copy()
+        F[:, :, :d] += Fm
+        W, P, _ = self.cb.evaluate(F)
+        w = self._w_t[t]
+        energy = float(w @ W)
+        G = self._D_active.T @ (w[:, None, None] * P[:, :, :d]).ravel()
+        return energy, G.reshape(-1, 3)
+
+    def energy_gradient(self, U_nc):
+        """Energy (eV) and gradient (n_nodes, 3) (eV/A) of an energy-based scheme."""
+        if self.scheme.force_based:
+            raise TypeError(f"scheme {self.scheme.name} has no energy; use forces()")
+        E, G = self.blended_energy_gradient(U_nc)
+        if self.scheme.corrected:
+            E -= float(np.sum(self.g0_nc * (U_nc - self.U0_nc)))
+            G = G - self.g0_nc
+        return E, G
+
+    def blended_energy_gradient(self, U_nc):
+        """E_beta and its gradient, without the ghost-force correction."""
+        self.n_evals += 1
+        ea, Ga = self.atomistic(U_nc)
+        ec, Gc = self.continuum(U_nc)
+        return ea + ec, Ga + Gc
+
+    def forces(self, U_nc) -> np.ndarray:
+        """Nodal forces (n_nodes, 3): minus the gradient, or the qcf forces."""
+        if not self.scheme.force_based:
+            return -self.energy_gradient(U_nc)[1]
+        self.n_evals += 1
+        _, Ga = self.atomistic(U_nc)
+        _, Gc = self.continuum(U_nc)
+        atom = np.isin(self.regions.flag_n, (CORE, HANDSHAKE))
+        return -np.where(atom[:, None], Ga, Gc)
+
+    def update_correction(self, F0=np.eye(3), U0_nc=None) -> None:
+        """Ghost-force correction at the homogeneous state F0 (or the state U0)."""
+        if not self.scheme.corrected:
+            return
+        U0 = self.homogeneous(F0) if U0_nc is None else np.asarray(U0_nc, float)
+        self.g0_nc = self.blended_energy_gradient(U0)[1]
+        self.U0_nc = U0.copy()
+
+    # -- the solver contract --------------------------------------------------------
+    def objective(self):
+        """``fun(u_free) -> (energy, gradient)`` for the solvers (energy NaN for qcf)."""
+        free = self.free_dofs
+
+        def fun(u):
+            self.set_dofs(u)
+            if self.scheme.force_based:
+                return float("nan"), -self.forces(self.U_nc).ravel()[free]
+            E, G = self.energy_gradient(self.U_nc)
+            return E, G.ravel()[free]
+
+        return fun
+
+    def residual(self, U_nc=None) -> np.ndarray:
+        """Largest-norm force per free node (n_free_nodes,) at U (default: current)."""
+        U = self.U_nc if U_nc is None else U_nc
+        f = self.forces(U)[~self.fixed_n]
+        return np.linalg.norm(f, axis=1)
+
+    # -- bookkeeping -----------------------------------------------------------------
+    def volume_check(self, atomic_volume: float) -> tuple[float, float]:
+        """(sum_i (1 - beta_i) V_atom + sum_T w_T, total mesh volume): equal when every
+        node with beta < 1 has the lumped volume of one atom."""
+        beta = self.regions.beta_n
+        return (float(np.sum(1.0 - beta) * atomic_volume + self.regions.element_weights(self.mesh).sum()),
+                float(self.mesh.volumes_t.sum()))
