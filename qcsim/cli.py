@@ -108,8 +108,12 @@ def _raise_on_sigterm():
 def cmd_validate(args) -> int:
     from qcsim.deck import load_deck
 
+    from qcsim.tasks import TASKS
+
     deck = load_deck(args.deck)
-    print(f"{args.deck}: OK (task {deck.task}; sections {', '.join(deck.sections)})")
+    spec = TASKS[deck.task]
+    what = spec.summary(deck) if spec.summary else f"sections {', '.join(deck.sections)}"
+    print(f"{args.deck}: OK (task {deck.task}: {what})")
     return 0
 
 

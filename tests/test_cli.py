@@ -145,7 +145,8 @@ def test_info(capsys):
 def test_validate_shipped_decks(capsys, name):
     code, out, err = run_cli(["validate", DECKS / name], capsys)
     assert code == 0 and err == ""
-    assert "OK" in out
+    assert "OK (task relax: " in out
+    assert ("499 Cu atoms (bulk)" if name == "cu_vacancy.yaml" else "128 Cu atoms (slab)") in out
 
 
 # -- running ----------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class TaskSpec:
     optional : sections it may have (absent ones get their defaults).
     check : ``check(deck, ctx)``, cross-section checks done by ``validate`` too.
     doc : one line for ``qcsim info``.
+    summary : ``summary(deck) -> str``, one line printed by ``qcsim validate``.
     """
 
     name: str
@@ -52,6 +53,7 @@ class TaskSpec:
     optional: tuple[str, ...] = ()
     check: Callable[[Any, Any], None] | None = None
     doc: str = ""
+    summary: Callable[[Any], str] | None = None
 
 
 TASKS: dict[str, TaskSpec] = {}

@@ -41,6 +41,20 @@ def check(deck, ctx) -> None:
                         f"{MAX_NEIGHBOURS}); is a in angstrom?", ("structure", "a"))
 
 
+def summary(deck) -> str:
+    """One line for ``qcsim validate``."""
+    structure, potential, settings = deck["structure"], deck["potential"], deck["relax"]
+    n = structure.site_count_estimate()
+    if structure.vacancy is True:
+        n -= 1
+    elif structure.vacancy:
+        n -= len(structure.vacancy)
+    source = getattr(potential, "file", None)
+    pot = f"{potential.style} {source.name}" if source is not None else potential.style
+    return (f"{n} {structure.element} atoms ({structure.deck_variant}), {pot}, "
+            f"{settings.method} to fmax {settings.fmax:g} eV/A")
+
+
 def make_calculator(potential, skin: float):
     """The qcsim ASE calculator for a ``potential`` section (a seam for tests)."""
     from qcsim.calculator import Calculator
@@ -106,5 +120,5 @@ def run(deck, stage) -> TaskOutcome:
 
 
 register_task(TaskSpec(name="relax", run=run, sections=("potential", "structure"),
-                       optional=("relax", "output"), check=check,
+                       optional=("relax", "output"), check=check, summary=summary,
                        doc="relax an atomistic structure (bulk or slab) to a force tolerance"))
