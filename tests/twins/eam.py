@@ -12,7 +12,7 @@ import numpy as np
 def _pair_arrays(x_ec, offsets_e, j_n):
     e_n = np.repeat(np.arange(len(offsets_e) - 1), np.diff(offsets_e))
     d_nc = x_ec[e_n] - x_ec[j_n]
-    return e_n, d_nc, np.einsum("nc,nc->n", d_nc, d_nc)
+    return e_n, d_nc, d_nc[:, 0] * d_nc[:, 0] + d_nc[:, 1] * d_nc[:, 1] + d_nc[:, 2] * d_nc[:, 2]
 
 
 def _knots(r, rdr, nr):

@@ -11,7 +11,7 @@ def pair_forces(x_ec, type_e, offsets_e, j_n, w_e, weighted, params, ntypes, kin
                 cutsq_max, f_ec, epair_e, want_epair, virial_6):
     e_n = np.repeat(np.arange(len(x_ec)), np.diff(offsets_e))
     d_nc = x_ec[e_n] - x_ec[j_n]
-    rsq = np.einsum("nc,nc->n", d_nc, d_nc)
+    rsq = d_nc[:, 0] * d_nc[:, 0] + d_nc[:, 1] * d_nc[:, 1] + d_nc[:, 2] * d_nc[:, 2]
     c = params.reshape(ntypes, ntypes, 8)[type_e[e_n], type_e[j_n]]
     keep = (rsq < cutsq_max) & (rsq < c[:, 6])
     e_n, j_n, d_nc, rsq, c = e_n[keep], j_n[keep], d_nc[keep], rsq[keep], c[keep]
