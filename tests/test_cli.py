@@ -208,7 +208,8 @@ def test_failure_mid_run_leaves_nothing_and_keeps_old_results(tmp_path, capsys, 
         raise GeometryError("simulated failure while writing")
 
     monkeypatch.setattr(qcsim.io.extxyz, "write_extxyz", broken)
-    code, _, err = run_cli(["run", DECKS / "cu_vacancy.yaml", "-o", tmp_path / "new"], capsys)
+    new = tmp_path / "new" / "deeper"
+    code, _, err = run_cli(["run", DECKS / "cu_vacancy.yaml", "-o", new], capsys)
     assert code == 2 and err.strip() == "qcsim: error: simulated failure while writing"
     assert not (tmp_path / "new").exists()
 

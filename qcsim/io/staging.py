@@ -5,8 +5,8 @@
 ...     stage.commit()          # renames every staged file to its final name
 
 Leaving the ``with`` block without :meth:`OutputStage.commit` (an exception, a
-Ctrl-C) deletes every staged file, and the output folder too if this stage
-created it and it is empty.  Files of an earlier run in the same folder are
+Ctrl-C) deletes every staged file, and the output folders too if this stage
+created them and they are empty.  Files of an earlier run in the same folder are
 replaced only at commit, one ``os.replace`` each.
 """
 from __future__ import annotations
@@ -28,15 +28,15 @@ class OutputStage:
     def __init__(self, final_dir: str | os.PathLike):
         self.final_dir = Path(final_dir)
         self._staged: dict[str, Path] = {}
-        self._created_dir = False
+        self._created: list[Path] = []  # folders this stage made, deepest first
         self.committed = False
 
     def __enter__(self) -> "OutputStage":
         if self.final_dir.exists() and not self.final_dir.is_dir():
             raise NotADirectoryError(f"output path {self.final_dir} exists and is not a folder")
-        if not self.final_dir.exists():
-            self.final_dir.mkdir(parents=True)
-            self._created_dir = True
+        missing = [p for p in (self.final_dir, *self.final_dir.parents) if not p.exists()]
+        self.final_dir.mkdir(parents=True, exist_ok=True)
+        self._created = missing
         return self
 
     def path(self, name: str) -> Path:
@@ -60,17 +60,18 @@ class OutputStage:
         return done
 
     def discard(self) -> None:
-        """Delete every staged file (and the folder if this stage made it and it is empty)."""
+        """Delete every staged file, and the folders this stage made if they are empty."""
         for tmp in self._staged.values():
             try:
                 tmp.unlink()
             except FileNotFoundError:
                 pass
-        if self._created_dir:
+        for folder in self._created:
             try:
-                self.final_dir.rmdir()
+                folder.rmdir()
             except OSError:
-                log.debug("output folder %s not removed (not empty)", self.final_dir)
+                log.debug("output folder %s not removed (not empty)", folder)
+                break
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if not self.committed:
