@@ -100,7 +100,21 @@ def _node_sites(slab, center, r_fine, r_outer, h0, growth, row0, tip_x):
             chunks.append(ij[ok])
         m *= 2
     chunks.append(_boundary_ring(slab, center, r_outer, h0 * m_max))
+    if np.isfinite(tip_x):  # both crack faces reach the outer boundary
+        for row in (row0, row0 - 1):
+            chunks.append(_row_end(slab, center, r_outer, row))
     return np.unique(np.concatenate(chunks), axis=0)
+
+
+def _row_end(slab, center, r_outer, row):
+    """The site of row ``row`` furthest along -x inside the outer circle, (1, 2)."""
+    b = slab.b_kc
+    y = row * b[1, 1]
+    half = np.sqrt(max(r_outer**2 - (y - center[1]) ** 2, 0.0))
+    i = np.ceil((center[0] - half - row * b[1, 0]) / b[0, 0])
+    while np.linalg.norm(np.array([i, row]) @ b - center) > r_outer:
+        i += 1
+    return np.array([[i, row]], dtype=np.int64)
 
 
 def _boundary_ring(slab, center, r_outer, h):
