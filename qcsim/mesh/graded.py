@@ -99,10 +99,12 @@ def _node_sites(slab, center, r_fine, r_outer, h0, growth, row0, tip_x):
             ok = (d > r_fine) & (d <= r_outer - 0.5 * m * h0) & (lev == m)
             chunks.append(ij[ok])
         m *= 2
-    chunks.append(_boundary_ring(slab, center, r_outer, h0 * m_max))
+    ring = _boundary_ring(slab, center, r_outer, h0 * m_max)
     if np.isfinite(tip_x):  # both crack faces reach the outer boundary
-        for row in (row0, row0 - 1):
-            chunks.append(_row_end(slab, center, r_outer, row))
+        ends = np.concatenate([_row_end(slab, center, r_outer, row) for row in (row0, row0 - 1)])
+        gap = np.linalg.norm((ring @ slab.b_kc)[:, None] - (ends @ slab.b_kc)[None], axis=2)
+        ring = np.concatenate([ring[gap.min(axis=1) > 0.5 * m_max * h0], ends])
+    chunks.append(ring)
     return np.unique(np.concatenate(chunks), axis=0)
 
 
