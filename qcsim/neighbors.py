@@ -9,27 +9,57 @@ cell.  Entry ``e`` is an image of site ``owner_e[e]`` displaced by
 
     x_ec[e] = x_ic[owner_e[e]] + shift_ec[e]
 
-Entries are stored in cell-bin order so that neighbours are close in memory.
+The primary entry of site ``i`` is ``primary_i[i]``; its shift is the lattice
+vector that wraps the site into the cell along periodic axes (zero along the
+others).  Entries are stored in cell-bin order, primaries and ghosts mixed, so
+that neighbours are close in memory; nothing may assume that primaries are the
+first entries or that they follow the site order.
+
 The list is a CSR half list: the neighbours of entry ``e`` are
 ``j_n[offsets_e[e]:offsets_e[e + 1]]`` (indices of extended entries); only
-primary entries have neighbours.  Each physical pair (site i, site j,
-separation vector) within ``cutoff + skin`` is stored exactly once, so a
-kernel that loops over the list and accumulates into extended arrays, then
-folds them onto owners (:meth:`NeighborList.fold`), counts every pair once
-(Newton's third law).  Under MPI the ghosts of other ranks are just more
-extended entries; kernels do not change.
+primary entries have neighbours (ghost rows are empty).  Each physical pair
+(site o, site k, separation vector) within ``cutoff + skin`` is stored exactly
+once, in the row of the primary entry of o, with the rule: keep (primary of o,
+entry of k) iff ``k > o``, or ``k == o`` and the relative image shift
+``shift_ec[entry] - shift_ec[primary]`` is lexicographically positive.  So a
+kernel that loops::
+
+    for e in range(n_ext):
+        for n in range(offsets_e[e], offsets_e[e + 1]):
+            j = j_n[n]
+
+and accumulates into extended arrays, then folds them onto owners
+(:meth:`NeighborList.fold`), counts every pair once (Newton's third law).
+Under MPI the ghosts of other ranks are just more extended entries; kernels do
+not change.
 
 The list is rebuilt when the cell, the periodicity or the number of sites
 changes, or when some site has moved more than half the skin since the last
 build.
+
+Algorithm: cell binning by counting sort (bins of about a third of
+``cutoff + skin``, aligned with the periodic cell so that every image of a bin
+is a bin), then a scan of a pruned stencil of bins around every primary; the
+stencil is stored as runs of bins along the fastest axis, which are
+contiguous runs of entries.  The kernels are in
+``cython_kernels/neighbors.pyx``; the plain NumPy twin used by the tests is
+``tests/twins/neighbors.py``.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
+from qcsim._kernels import neighbors as _k
 from qcsim.errors import GeometryError
 
 __all__ = ["NeighborList"]
+
+# bins per cutoff + skin (tuned with scripts/bench_neighbors.py)
+BINS_PER_RADIUS = 3  # any cell: every axis
+BINS_ALONG_ROWS = 8  # rectangular bins: along axis 0, where the stencil is cut per entry
+BINS_ACROSS_ROWS = 2  # rectangular bins: across
 
 
 class NeighborList:
@@ -39,10 +69,20 @@ class NeighborList:
     ----------
     cutoff : interaction cutoff (A).
     skin : extra distance (A); the list holds pairs within ``cutoff + skin``.
+
+    Attributes (after the first build)
+    ----------------------------------
+    n_sites, n_ext : number of sites and of extended entries.
+    owner_e : (n_ext,) int32, site of each entry.
+    shift_ec : (n_ext, 3) float64 C-contiguous, Cartesian shift of each entry (A).
+    primary_i : (n_sites,) int32, entry index of each site's primary entry.
+    offsets_e : (n_ext + 1,) int64, CSR row offsets into ``j_n``.
+    j_n : (n_pairs,) int32, neighbour entry of each listed pair.
+    n_builds : how many times the list was built.
     """
 
     def __init__(self, cutoff: float, skin: float = 1.0):
-        if cutoff <= 0 or skin < 0:
+        if not cutoff > 0 or not skin >= 0:
             raise ValueError("cutoff must be positive and skin non-negative")
         self.cutoff = float(cutoff)
         self.skin = float(skin)
@@ -52,50 +92,86 @@ class NeighborList:
 
     # -- public API --------------------------------------------------------
     def update(self, x_ic, cell_cc, pbc_c) -> bool:
-        """Rebuild if needed; return True when a rebuild happened."""
-        x_ic = np.ascontiguousarray(x_ic, dtype=np.float64)
-        cell_cc = np.asarray(cell_cc, dtype=np.float64).reshape(3, 3)
-        pbc_c = np.asarray(pbc_c, dtype=bool).reshape(3)
+        """Rebuild if needed; return True when a rebuild happened.
+
+        Parameters
+        ----------
+        x_ic : (n, 3) positions (A).
+        cell_cc : (3, 3) cell, rows are the cell vectors (A).
+        pbc_c : (3,) periodicity of each cell vector.
+        """
+        x_ic, cell_cc, pbc_c = _checked(x_ic, cell_cc, pbc_c)
         key = (len(x_ic), cell_cc.tobytes(), pbc_c.tobytes())
-        if key != self._key or self._moved_too_far(x_ic):
+        if key != self._key or _k.moved_beyond(x_ic, self._x_built, 0.5 * self.skin):
             self.build(x_ic, cell_cc, pbc_c)
             return True
         return False
 
     def build(self, x_ic, cell_cc, pbc_c) -> None:
-        """Build the list unconditionally."""
-        x_ic = np.ascontiguousarray(x_ic, dtype=np.float64)
-        cell_cc = np.asarray(cell_cc, dtype=np.float64).reshape(3, 3)
-        pbc_c = np.asarray(pbc_c, dtype=bool).reshape(3)
-        owner_e, shift_ec = _images(x_ic, cell_cc, pbc_c, self.cutoff + self.skin)
-        offsets_e, j_n = _half_list(x_ic[owner_e] + shift_ec, owner_e, shift_ec,
-                                    len(x_ic), self.cutoff + self.skin)
-        self.owner_e, self.shift_ec = owner_e, shift_ec
-        self.offsets_e, self.j_n = offsets_e, j_n
-        self.n_sites, self.n_ext = len(x_ic), len(owner_e)
-        self._key = (len(x_ic), cell_cc.tobytes(), pbc_c.tobytes())
+        """Build the list unconditionally (arguments as in :meth:`update`)."""
+        x_ic, cell_cc, pbc_c = _checked(x_ic, cell_cc, pbc_c)
+        n = len(x_ic)
+        rcs = self.cutoff + self.skin
+        if n == 0:
+            self.owner_e = np.zeros(0, np.int32)
+            self.shift_ec = np.zeros((0, 3))
+            self.primary_i = np.zeros(0, np.int32)
+            self.offsets_e = np.zeros(1, np.int64)
+            self.j_n = np.zeros(0, np.int32)
+        else:
+            self._build(x_ic, cell_cc, pbc_c, rcs)
+        self.n_sites, self.n_ext = n, len(self.owner_e)
+        self._key = (n, cell_cc.tobytes(), pbc_c.tobytes())
         self._x_built = x_ic.copy()
         self.n_builds += 1
 
-    def extended_positions(self, x_ic, out=None):
-        """Positions of all extended entries, shape (n_ext, 3)."""
-        x_ec = np.take(np.asarray(x_ic, dtype=np.float64), self.owner_e, axis=0, out=out)
-        x_ec += self.shift_ec
-        return x_ec
+    def extended_positions(self, x_ic, out=None) -> np.ndarray:
+        """Positions of all extended entries.
 
-    def gather(self, a_i):
-        """Per-site array -> per-entry array (``a_i[owner_e]``)."""
+        Parameters
+        ----------
+        x_ic : (n_sites, 3) positions (A).
+        out : optional (n_ext, 3) float64 C-contiguous array to fill.
+
+        Returns
+        -------
+        x_ec : (n_ext, 3) ``x_ic[owner_e] + shift_ec``.
+        """
+        x_ic = np.ascontiguousarray(x_ic, dtype=np.float64)
+        if x_ic.shape != (self.n_sites, 3):
+            raise ValueError(f"x_ic has shape {x_ic.shape}, expected ({self.n_sites}, 3)")
+        if out is None:
+            out = np.empty((self.n_ext, 3))
+        _k.gather_positions(x_ic, self.owner_e, self.shift_ec, out)
+        return out
+
+    def gather(self, a_i) -> np.ndarray:
+        """Per-site array (n_sites, ...) -> per-entry array (n_ext, ...), ``a_i[owner_e]``."""
         return np.take(a_i, self.owner_e, axis=0)
 
-    def fold(self, a_e, out=None):
-        """Sum a per-entry array (n_ext,) or (n_ext, k) onto the sites."""
+    def fold(self, a_e, out=None) -> np.ndarray:
+        """Sum a per-entry array (n_ext,) or (n_ext, k) onto the sites.
+
+        Returns
+        -------
+        a_i : (n_sites,) or (n_sites, k), ``a_i[i] = sum of a_e[e] with owner_e[e] == i``;
+            written into ``out`` when given (float64 C-contiguous for the fast path).
+        """
         a_e = np.asarray(a_e)
         shape = (self.n_sites,) + a_e.shape[1:]
+        if len(a_e) != self.n_ext:
+            raise ValueError(f"a_e has length {len(a_e)}, expected {self.n_ext}")
+        fast = a_e.dtype == np.float64 and a_e.ndim in (1, 2)
         if out is None:
-            out = np.zeros(shape, dtype=a_e.dtype)
+            out = np.empty(shape, dtype=np.float64 if fast else a_e.dtype)
+        fast = fast and out.dtype == np.float64 and out.flags.c_contiguous
+        if fast and a_e.ndim == 1:
+            _k.fold_1(np.ascontiguousarray(a_e), self.owner_e, out)
+        elif fast:
+            _k.fold_k(np.ascontiguousarray(a_e), self.owner_e, out)
         else:
             out[...] = 0
-        np.add.at(out, self.owner_e, a_e)
+            np.add.at(out, self.owner_e, a_e)
         return out
 
     def pairs(self, x_ic, cutoff: float | None = None):
@@ -103,8 +179,8 @@ class NeighborList:
 
         Returns
         -------
-        i_n, j_n : site indices of each pair (each pair once).
-        dr_nc : separation vectors x_j - x_i (A).
+        i_n, j_n : (n_pairs,) site indices of each pair (each pair once).
+        dr_nc : (n_pairs, 3) separation vectors x_j - x_i (A).
         """
         rc = self.cutoff if cutoff is None else cutoff
         x_ec = self.extended_positions(x_ic)
@@ -116,19 +192,79 @@ class NeighborList:
 
     @property
     def n_pairs(self) -> int:
+        """Number of listed pairs (within ``cutoff + skin``)."""
         return int(self.offsets_e[-1])
 
     # -- internals ---------------------------------------------------------
-    def _moved_too_far(self, x_ic) -> bool:
-        d2 = np.einsum("ic,ic->i", x_ic - self._x_built, x_ic - self._x_built)
-        return bool(d2.size) and float(d2.max()) > (0.5 * self.skin) ** 2
+    def _build(self, x_ic, cell_cc, pbc_c, rcs):
+        n = len(x_ic)
+        basis_cc = _basis(cell_cc, pbc_c)
+        s_ic, wrap_ic = np.empty((n, 3)), np.empty((n, 3))
+        lo_c, hi_c = np.empty(3), np.empty(3)
+        pbc32_c = pbc_c.astype(np.int32)
+        inv_cc = np.linalg.inv(basis_cc)
+        _k.wrap_fractional(x_ic, inv_cc, pbc32_c, s_ic, wrap_ic, lo_c, hi_c)
+        grid = _Grid(basis_cc, pbc_c, lo_c, hi_c, n, rcs)
+        args = (pbc32_c, grid.margin_c, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c)
+        count_b = np.zeros(grid.n_bins, np.int64)
+        n_ext = _k.count_entries(s_ic, *args, count_b)
+        if n_ext >= 2**31:
+            raise GeometryError(f"{n_ext} extended entries: too many for int32 indices")
+        start_b = np.zeros(grid.n_bins + 1, np.int64)
+        np.cumsum(count_b, out=start_b[1:])
+        cursor_b = start_b[:-1].copy()
+        owner_e = np.empty(n_ext, np.int32)
+        shift_ec, x_ec = np.empty((n_ext, 3)), np.empty((n_ext, 3))
+        primary_i = np.empty(n, np.int32)
+        nprim_b = count_b  # reused: its counts are in start_b now
+        nprim_b[:] = 0
+        _k.place_entries(x_ic, s_ic, wrap_ic, basis_cc, *args, cursor_b, owner_e,
+                         shift_ec, x_ec, primary_i, nprim_b)
+        del s_ic, wrap_ic, cursor_b
+        if grid.rectangular:
+            stencil = (inv_cc, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c,
+                       grid.edge_c)
+            kernel = _k.half_list_box
+        else:
+            stencil = grid.strips(rcs)
+            kernel = _k.half_list_strips
+        offsets_e = np.zeros(n_ext + 1, np.int64)
+        j_n = np.empty(max(int(n * grid.half_neighbours_estimate(n, rcs)), 64), np.int32)
+        b = 0
+        while True:
+            b = kernel(x_ec, owner_e, shift_ec, start_b, nprim_b, *stencil, rcs, b,
+                       offsets_e, j_n)
+            if b == grid.n_bins:
+                break
+            j_n.resize(int(len(j_n) * 1.5) + 1024, refcheck=False)
+        j_n.resize(int(offsets_e[-1]), refcheck=False)
+        self.owner_e, self.shift_ec, self.primary_i = owner_e, shift_ec, primary_i
+        self.offsets_e, self.j_n = offsets_e, j_n
+
+
+def _checked(x_ic, cell_cc, pbc_c):
+    x_ic = np.ascontiguousarray(x_ic, dtype=np.float64)
+    if x_ic.ndim != 2 or x_ic.shape[1] != 3:
+        raise ValueError(f"positions must have shape (n, 3), got {x_ic.shape}")
+    if not np.isfinite(x_ic).all():
+        raise GeometryError("positions are not all finite")
+    cell_cc = np.asarray(cell_cc, dtype=np.float64).reshape(3, 3)
+    pbc_c = np.asarray(pbc_c, dtype=bool).reshape(3)
+    return x_ic, cell_cc, pbc_c
 
 
 def _basis(cell_cc, pbc_c):
-    """Cell vectors with non-periodic ones replaced by an orthonormal complement."""
+    """Cell vectors with non-periodic ones replaced by an orthonormal complement.
+
+    Returns
+    -------
+    basis_cc : (3, 3) rows are basis vectors; a site's fractional coordinates are
+        ``s = x @ inv(basis_cc)``, and the non-periodic ones are distances (A)
+        along unit vectors orthogonal to the periodic cell vectors.
+    """
     basis = np.array(cell_cc, dtype=np.float64)
     periodic = [c for c in range(3) if pbc_c[c]]
-    if periodic and abs(np.linalg.matrix_rank(basis[periodic])) < len(periodic):
+    if periodic and np.linalg.matrix_rank(basis[periodic]) < len(periodic):
         raise GeometryError("periodic cell vectors are degenerate")
     if len(periodic) == 0:
         return np.eye(3)
@@ -149,76 +285,116 @@ def _basis(cell_cc, pbc_c):
     return basis
 
 
-def _images(x_ic, cell_cc, pbc_c, rcs):
-    """Owner and shift of every primary entry and every ghost within rcs of the cell."""
-    n = len(x_ic)
-    basis = _basis(cell_cc, pbc_c)
-    inv = np.linalg.inv(basis)
-    s_ic = x_ic @ inv
-    # wrap primaries into the cell along periodic axes
-    wrap_ic = np.zeros_like(s_ic)
-    for c in range(3):
-        if pbc_c[c]:
-            wrap_ic[:, c] = -np.floor(s_ic[:, c])
-    s_ic = s_ic + wrap_ic
-    volume = abs(np.linalg.det(basis))
-    margin_c = np.zeros(3)
-    nimg_c = np.zeros(3, dtype=int)
-    for c in range(3):
-        if pbc_c[c]:
-            area = np.linalg.norm(np.cross(basis[(c + 1) % 3], basis[(c + 2) % 3]))
-            margin_c[c] = rcs / (volume / area)
-            nimg_c[c] = int(np.ceil(margin_c[c]))
-    owners = [np.arange(n)]
-    shifts = [wrap_ic @ basis]
-    for n0 in range(-nimg_c[0], nimg_c[0] + 1):
-        for n1 in range(-nimg_c[1], nimg_c[1] + 1):
-            for n2 in range(-nimg_c[2], nimg_c[2] + 1):
-                if n0 == n1 == n2 == 0:
-                    continue
-                img = np.array([n0, n1, n2], dtype=float)
-                s = s_ic + img
-                ok = np.ones(n, dtype=bool)
-                for c in range(3):
-                    if pbc_c[c]:
-                        ok &= (s[:, c] >= -margin_c[c]) & (s[:, c] < 1.0 + margin_c[c])
-                idx = np.nonzero(ok)[0]
-                owners.append(idx)
-                shifts.append((wrap_ic[idx] + img) @ basis)
-    owner_e = np.concatenate(owners).astype(np.int32)
-    shift_ec = np.concatenate(shifts)
-    return owner_e, np.ascontiguousarray(shift_ec)
+class _Grid:
+    """Bin grid over the extended region, aligned with the periodic cell.
+
+    Along a periodic axis the cell's [0, 1) is cut into ``nb`` bins and
+    ``pad = reach`` bins of images are added on each side; along a free axis
+    the sites' range is cut into bins of the target size, padded with empty
+    bins so that a stencil never leaves the grid.  When the basis vectors are
+    orthogonal (``rectangular``), bins are fine along axis 0 (the stencil is
+    cut per entry to the chord of its sphere, see ``half_list_box``) and about
+    half the radius across; otherwise they are about a third of the radius
+    and the stencil is fixed (``strips``).
+    """
+
+    def __init__(self, basis_cc, pbc_c, lo_c, hi_c, n, rcs):
+        volume = abs(np.linalg.det(basis_cc))
+        self.height_c = np.array([volume / np.linalg.norm(np.cross(basis_cc[(c + 1) % 3],
+                                                                   basis_cc[(c + 2) % 3]))
+                                  for c in range(3)])
+        self.basis_cc, self.pbc_c = basis_cc, pbc_c
+        gram_cc = basis_cc @ basis_cc.T
+        norm_c = np.sqrt(np.diag(gram_cc))
+        self.rectangular = bool(np.all(np.abs(gram_cc - np.diag(np.diag(gram_cc)))
+                                       <= 1e-12 * np.outer(norm_c, norm_c)))
+        periodic_images = np.prod(np.where(pbc_c, 1 + 2 * rcs / self.height_c, 1.0))
+        max_bins = 4 * n * periodic_images + 4096
+        if self.rectangular:
+            target_c = rcs / np.array([BINS_ALONG_ROWS, BINS_ACROSS_ROWS, BINS_ACROSS_ROWS])
+        else:
+            target_c = np.full(3, rcs / BINS_PER_RADIUS)
+        while True:
+            self._layout(lo_c, hi_c, rcs, target_c)
+            if self.n_bins <= max_bins:
+                break
+            target_c = target_c * 1.5
+
+    def _layout(self, lo_c, hi_c, rcs, target_c):
+        pbc_c, h_c = self.pbc_c, self.height_c
+        nb_c = np.where(pbc_c, np.maximum(1, np.floor(h_c / target_c)),
+                        np.floor((hi_c - lo_c) / target_c) + 1).astype(np.int64)
+        self.width_c = np.where(pbc_c, 1.0 / nb_c, target_c)  # fractional bin width
+        self.edge_c = self.width_c * h_c  # bin height (edge length when rectangular)
+        self.reach_c = np.ceil(rcs / self.edge_c * (1 + 1e-9)).astype(np.int32)
+        self.pad_c = self.reach_c.copy()
+        self.dims_c = (nb_c + 2 * self.pad_c).astype(np.int32)
+        self.margin_c = np.where(pbc_c, rcs / h_c * (1 + 1e-9), 0.0)
+        self.origin_c = np.where(pbc_c, 0.0, lo_c)
+        self.scale_c = 1.0 / self.width_c
+        self.n_bins = int(np.prod(self.dims_c.astype(np.int64)))
+
+    def half_neighbours_estimate(self, n, rcs):
+        """Expected half-list neighbours per site, generous (sizes ``j_n``)."""
+        extent_c = np.where(self.pbc_c, self.height_c,
+                            (self.dims_c - 2 * self.pad_c) * self.width_c)
+        density = n / max(np.prod(extent_c), 1e-300)
+        return 1.1 * 0.5 * density * 4.0 / 3.0 * np.pi * rcs**3 + 2
+
+    def strips(self, rcs):
+        """Stencil as runs of bins along axis 0.
+
+        Returns
+        -------
+        strip_s : (n_strips,) int64, flat bin offset of each run's first bin.
+        width_s : (n_strips,) int64, number of bins in each run.
+        """
+        r0, r1, r2 = (int(r) for r in self.reach_c)
+        k_kc = np.array(list(itertools.product(range(-r0, r0 + 1), range(-r1, r1 + 1),
+                                               range(-r2, r2 + 1))), dtype=np.float64)
+        m_cc = self.width_c[:, None] * self.basis_cc
+        near_k = _min_distance(k_kc, m_cc) < rcs * (1 + 1e-9)
+        d0, d1 = (int(d) for d in self.dims_c[:2])
+        strip_s, width_s = [], []
+        for k1, k2 in itertools.product(range(-r1, r1 + 1), range(-r2, r2 + 1)):
+            row = near_k & (k_kc[:, 1] == k1) & (k_kc[:, 2] == k2)
+            if row.any():
+                k0 = k_kc[row, 0].astype(np.int64)
+                strip_s.append(k0.min() + d0 * (k1 + d1 * k2))
+                width_s.append(k0.max() - k0.min() + 1)
+        return np.array(strip_s, np.int64), np.array(width_s, np.int64)
 
 
-def _half_list(x_ec, owner_e, shift_ec, n_sites, rcs):
-    """CSR half list by brute force over entries (the reference algorithm)."""
-    from scipy.spatial import cKDTree
+def _min_distance(k_kc, m_cc):
+    """Smallest distance between points of two bins whose grid offset is k.
 
-    n_ext = len(x_ec)
-    tree = cKDTree(x_ec)
-    rows = [[] for _ in range(n_ext)]
-    for i in range(n_sites):  # primaries are entries 0..n_sites-1 here
-        for j in tree.query_ball_point(x_ec[i], rcs):
-            if j == i:
-                continue
-            oi, oj = owner_e[i], owner_e[j]
-            if oj > oi:
-                rows[i].append(j)
-            elif oj == oi:
-                d = shift_ec[j] - shift_ec[i]
-                if _lex_positive(d):
-                    rows[i].append(j)
-    counts = np.array([len(r) for r in rows], dtype=np.int64)
-    offsets = np.zeros(n_ext + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    j_n = np.array([j for r in rows for j in sorted(r)], dtype=np.int32)
-    return offsets, j_n
+    The difference vectors are ``(k + t) @ m_cc`` for ``t`` in (-1, 1)^3; the
+    minimum of this convex quadratic over the box lies in the relative interior
+    of one of the box's 27 faces, so trying all of them is exact.
 
+    Parameters
+    ----------
+    k_kc : (n_k, 3) integer offsets (as float).
+    m_cc : (3, 3) rows are the bin edge vectors.
 
-def _lex_positive(d, tol=1e-9):
-    for c in range(3):
-        if d[c] > tol:
-            return True
-        if d[c] < -tol:
-            return False
-    return False
+    Returns
+    -------
+    (n_k,) distances.
+    """
+    best_k = np.full(len(k_kc), np.inf)
+    for face in itertools.product((-1.0, 0.0, 1.0), repeat=3):
+        free = [c for c in range(3) if face[c] == 0.0]
+        t_kc = np.broadcast_to(np.array(face), k_kc.shape).copy()
+        if free:
+            # minimise |(k + t) m| over the free t: least squares in the free rows
+            a_fc = m_cc[free]
+            r_kc = (k_kc + t_kc) @ m_cc
+            g_ff = a_fc @ a_fc.T
+            t_kf = -np.linalg.solve(g_ff, a_fc @ r_kc.T).T
+            t_kc[:, free] = t_kf
+            inside = np.all(np.abs(t_kf) <= 1.0, axis=1)
+        else:
+            inside = np.ones(len(k_kc), dtype=bool)
+        d_k = np.linalg.norm((k_kc + t_kc) @ m_cc, axis=1)
+        best_k = np.where(inside, np.minimum(best_k, d_k), best_k)
+    return best_k

@@ -1,0 +1,454 @@
+"""Neighbor-list kernels: periodic images, cell binning, CSR half list, gather/fold.
+
+Every function here takes typed contiguous memoryviews and scalars, writes
+into arrays its caller allocated, and runs without the GIL.  The Python layer
+(:mod:`qcsim.neighbors`) chooses the bin grid and the stencil, allocates, and
+documents the data layout.
+
+Bin grid
+--------
+A site with fractional coordinates ``s_c`` (wrapped into [0, 1) along periodic
+axes) has images ``s_c + n_c`` for integers ``n_c`` with
+``-margin_c <= s_c + n_c < 1 + margin_c`` on periodic axes (``n_c = 0`` on the
+others).  An entry lies in bin ``g_c = floor((s_c + n_c - origin_c) * scale_c)
++ pad_c`` (clamped into the grid), and bins are numbered
+``g_0 + dims_0 * (g_1 + dims_1 * g_2)``, axis 0 fastest, so a run of bins along
+axis 0 is a contiguous run of entries.  Primaries lie at least ``pad_c`` bins
+from the grid's faces, so a stencil of reach ``pad_c`` never leaves the grid.
+"""
+from libc.math cimport sqrt
+from libc.stdint cimport int32_t, int64_t
+
+ctypedef int32_t i32
+ctypedef int64_t i64
+
+cdef double TOL_LEX = 1e-9  # same tolerance as the NumPy twin
+
+
+cdef inline i64 _floor(double v) noexcept nogil:
+    # libm floor is a call without SSE4.1; inputs are far inside the i64 range
+    cdef i64 i = <i64>v
+    return i - (v < i)
+
+
+cdef inline i32 _bin_axis(double s, double origin, double scale, i32 pad, i32 dim) noexcept nogil:
+    cdef double g = (s - origin) * scale
+    cdef i64 k
+    if g < -1e9:
+        g = -1e9
+    elif g > 1e9:
+        g = 1e9
+    k = _floor(g) + pad
+    if k < 0:
+        return 0
+    if k > dim - 1:
+        return dim - 1
+    return <i32>k
+
+
+cdef inline void _image_range(double s, bint periodic, double margin,
+                              i32* lo, i32* hi) noexcept nogil:
+    if periodic:
+        lo[0] = <i32>(-_floor(margin + s))      # ceil(-margin - s)
+        hi[0] = <i32>(-_floor(s - 1.0 - margin)) - 1  # ceil(1 + margin - s) - 1
+    else:
+        lo[0] = 0
+        hi[0] = 0
+
+
+def wrap_fractional(const double[:, ::1] x_ic, const double[:, ::1] inv_cc,
+                    const i32[::1] pbc_c, double[:, ::1] s_ic, double[:, ::1] wrap_ic,
+                    double[::1] lo_c, double[::1] hi_c):
+    """Fractional coordinates, wrapped into [0, 1) along periodic axes.
+
+    Parameters
+    ----------
+    x_ic : (n, 3) positions, n >= 1.
+    inv_cc : (3, 3) inverse of the basis (rows = basis vectors), ``s = x @ inv``.
+    pbc_c : (3,) 1 where the axis is periodic.
+    s_ic : (n, 3) out, wrapped fractional coordinates.
+    wrap_ic : (n, 3) out, the integer (stored as float) lattice shift applied.
+    lo_c, hi_c : (3,) out, smallest and largest of ``s_ic`` along each axis.
+    """
+    cdef Py_ssize_t i, n = x_ic.shape[0]
+    cdef int c
+    cdef double s, k
+    with nogil:
+        for c in range(3):
+            lo_c[c] = 1e300
+            hi_c[c] = -1e300
+        for i in range(n):
+            for c in range(3):
+                s = (x_ic[i, 0] * inv_cc[0, c] + x_ic[i, 1] * inv_cc[1, c]
+                     + x_ic[i, 2] * inv_cc[2, c])
+                k = 0.0
+                if pbc_c[c]:
+                    k = -<double>_floor(s)
+                    s = s + k
+                    if s >= 1.0:  # s was a tiny negative number
+                        s = s - 1.0
+                        k = k - 1.0
+                s_ic[i, c] = s
+                wrap_ic[i, c] = k
+                if s < lo_c[c]:
+                    lo_c[c] = s
+                if s > hi_c[c]:
+                    hi_c[c] = s
+
+
+def count_entries(const double[:, ::1] s_ic, const i32[::1] pbc_c,
+                  const double[::1] margin_c, const double[::1] origin_c,
+                  const double[::1] scale_c, const i32[::1] pad_c, const i32[::1] dims_c,
+                  i64[::1] count_b):
+    """Add the number of entries (primary and images) of each bin to ``count_b``.
+
+    Returns
+    -------
+    n_ext : total number of entries.
+    """
+    cdef Py_ssize_t i, n = s_ic.shape[0]
+    cdef i32 lo[3]
+    cdef i32 hi[3]
+    cdef i32 n0, n1, n2, g0, g1, g2
+    cdef i64 total = 0
+    cdef int c
+    with nogil:
+        for i in range(n):
+            for c in range(3):
+                _image_range(s_ic[i, c], pbc_c[c], margin_c[c], &lo[c], &hi[c])
+            for n2 in range(lo[2], hi[2] + 1):
+                g2 = _bin_axis(s_ic[i, 2] + n2, origin_c[2], scale_c[2], pad_c[2], dims_c[2])
+                for n1 in range(lo[1], hi[1] + 1):
+                    g1 = _bin_axis(s_ic[i, 1] + n1, origin_c[1], scale_c[1], pad_c[1],
+                                   dims_c[1])
+                    for n0 in range(lo[0], hi[0] + 1):
+                        g0 = _bin_axis(s_ic[i, 0] + n0, origin_c[0], scale_c[0], pad_c[0],
+                                       dims_c[0])
+                        count_b[g0 + dims_c[0] * (g1 + dims_c[1] * <i64>g2)] += 1
+                        total += 1
+    return total
+
+
+def place_entries(const double[:, ::1] x_ic, const double[:, ::1] s_ic,
+                  const double[:, ::1] wrap_ic, const double[:, ::1] basis_cc,
+                  const i32[::1] pbc_c, const double[::1] margin_c,
+                  const double[::1] origin_c, const double[::1] scale_c,
+                  const i32[::1] pad_c, const i32[::1] dims_c,
+                  i64[::1] cursor_b, i32[::1] owner_e, double[:, ::1] shift_ec,
+                  double[:, ::1] x_ec, i32[::1] primary_i, i64[::1] nprim_b):
+    """Counting-sort placement of every entry into its bin.
+
+    ``cursor_b`` enters as the first entry of each bin and leaves as one past
+    the last.  Primaries are placed before images, so within every bin the
+    primaries come first.
+
+    Parameters
+    ----------
+    x_ic, s_ic, wrap_ic : (n, 3) positions, wrapped fractional coordinates and
+        wrap shifts from :func:`wrap_fractional`.
+    basis_cc : (3, 3) basis, rows are the cell vectors.
+    cursor_b : (n_bins,) in/out, see above.
+    owner_e : (n_ext,) out, site of each entry.
+    shift_ec : (n_ext, 3) out, Cartesian shift of each entry.
+    x_ec : (n_ext, 3) out, ``x_ic[owner_e] + shift_ec``.
+    primary_i : (n,) out, entry index of each site's primary.
+    nprim_b : (n_bins,) in/out, zeros on entry; number of primaries of each bin.
+    """
+    cdef Py_ssize_t i, n = s_ic.shape[0]
+    cdef i32 lo[3]
+    cdef i32 hi[3]
+    cdef double m[3]
+    cdef i32 n0, n1, n2, g0, g1, g2, c
+    cdef i64 b, e
+    cdef int pass_
+    with nogil:
+        for pass_ in range(2):
+            for i in range(n):
+                if pass_ == 0:
+                    lo[0] = hi[0] = lo[1] = hi[1] = lo[2] = hi[2] = 0
+                else:
+                    for c in range(3):
+                        _image_range(s_ic[i, c], pbc_c[c], margin_c[c], &lo[c], &hi[c])
+                for n2 in range(lo[2], hi[2] + 1):
+                    g2 = _bin_axis(s_ic[i, 2] + n2, origin_c[2], scale_c[2], pad_c[2],
+                                   dims_c[2])
+                    for n1 in range(lo[1], hi[1] + 1):
+                        g1 = _bin_axis(s_ic[i, 1] + n1, origin_c[1], scale_c[1], pad_c[1],
+                                       dims_c[1])
+                        for n0 in range(lo[0], hi[0] + 1):
+                            if pass_ == 1 and n0 == 0 and n1 == 0 and n2 == 0:
+                                continue
+                            g0 = _bin_axis(s_ic[i, 0] + n0, origin_c[0], scale_c[0],
+                                           pad_c[0], dims_c[0])
+                            b = g0 + dims_c[0] * (g1 + dims_c[1] * <i64>g2)
+                            e = cursor_b[b]
+                            cursor_b[b] = e + 1
+                            m[0] = wrap_ic[i, 0] + n0
+                            m[1] = wrap_ic[i, 1] + n1
+                            m[2] = wrap_ic[i, 2] + n2
+                            owner_e[e] = <i32>i
+                            if pass_ == 0:
+                                primary_i[i] = <i32>e
+                                nprim_b[b] += 1
+                            for c in range(3):
+                                shift_ec[e, c] = (m[0] * basis_cc[0, c] + m[1] * basis_cc[1, c]
+                                                  + m[2] * basis_cc[2, c])
+                                x_ec[e, c] = x_ic[i, c] + shift_ec[e, c]
+
+
+cdef inline bint _lex_positive(const double* a, const double* b) noexcept nogil:
+    """Is a - b lexicographically positive (components beyond TOL_LEX)?"""
+    cdef int c
+    cdef double d
+    for c in range(3):
+        d = a[c] - b[c]
+        if d > TOL_LEX:
+            return True
+        if d < -TOL_LEX:
+            return False
+    return False
+
+
+cdef inline i64 _scan(const double* xp, const i32* op, const double* sp, i64 e,
+                      i64 lo, i64 hi, double rcs2, i32* jp, i64 pos) noexcept nogil:
+    """Append to jp[pos:] the entries lo..hi-1 that primary e keeps; new pos."""
+    cdef double xi = xp[3 * e], yi = xp[3 * e + 1], zi = xp[3 * e + 2]
+    cdef double dx, dy, dz, d2
+    cdef i32 oi = op[e], ok
+    cdef i64 k
+    cdef bint keep
+    for k in range(lo, hi):
+        dx = xp[3 * k] - xi
+        dy = xp[3 * k + 1] - yi
+        dz = xp[3 * k + 2] - zi
+        d2 = dx * dx + dy * dy + dz * dz
+        ok = op[k]
+        if ok == oi:  # rare: the entry itself or an image of its own site
+            keep = d2 < rcs2 and _lex_positive(sp + 3 * k, sp + 3 * e)
+        else:
+            keep = (d2 < rcs2) & (ok > oi)
+        jp[pos] = <i32>k  # written always, kept only if pos advances: no branch
+        pos += keep
+    return pos
+
+
+def half_list_strips(const double[:, ::1] x_ec, const i32[::1] owner_e,
+                     const double[:, ::1] shift_ec, const i64[::1] start_b,
+                     const i64[::1] nprim_b, const i64[::1] strip_s, const i64[::1] width_s,
+                     double rcs, Py_ssize_t b_first, i64[::1] offsets_e, i32[::1] j_n):
+    """Fill the CSR half list over a fixed stencil, bin by bin, from ``b_first``.
+
+    Primary entry ``e`` (the first ``nprim_b[b]`` entries of its bin ``b``)
+    keeps every entry ``k`` of the stencil with ``|x_k - x_e| < rcs`` and
+    ``owner_e[k] > owner_e[e]``, or the same owner and ``shift_ec[k] -
+    shift_ec[e]`` lexicographically positive.  Image entries get empty rows.
+    Any cell shape.
+
+    Parameters
+    ----------
+    x_ec, owner_e, shift_ec : (n_ext, 3), (n_ext,), (n_ext, 3) entries in bin order.
+    start_b : (n_bins + 1,) first entry of each bin.
+    nprim_b : (n_bins,) number of primaries in each bin.
+    strip_s, width_s : (n_strips,) stencil as runs of bins: strip ``s`` of bin
+        ``b`` is bins ``b + strip_s[s]`` .. ``b + strip_s[s] + width_s[s] - 1``.
+    rcs : list radius, cutoff + skin.
+    b_first : bin to start from; ``offsets_e[start_b[b_first]]`` must be set.
+    offsets_e : (n_ext + 1,) out, row offsets.
+    j_n : (capacity,) out, neighbour entries.
+
+    Returns
+    -------
+    b_stop : number of bins done; less than n_bins when ``j_n`` ran full (the
+        caller grows it and calls again from ``b_stop``).
+    """
+    cdef Py_ssize_t n_bins = start_b.shape[0] - 1, n_strips = strip_s.shape[0]
+    cdef const double* xp = &x_ec[0, 0] if x_ec.shape[0] > 0 else NULL
+    cdef const double* sp = &shift_ec[0, 0] if shift_ec.shape[0] > 0 else NULL
+    cdef const i32* op = &owner_e[0] if owner_e.shape[0] > 0 else NULL
+    cdef i32* jp = &j_n[0] if j_n.shape[0] > 0 else NULL
+    cdef i64 cap = j_n.shape[0]
+    cdef double rcs2 = rcs * rcs
+    cdef Py_ssize_t b, s
+    cdef i64 e, e_prim, e_end, lo, hi, pos, bs
+    with nogil:
+        pos = offsets_e[start_b[b_first]]
+        for b in range(b_first, n_bins):
+            e = start_b[b]
+            e_prim = e + nprim_b[b]
+            e_end = start_b[b + 1]
+            while e < e_prim:
+                for s in range(n_strips):
+                    bs = b + strip_s[s]
+                    lo = start_b[bs]
+                    hi = start_b[bs + width_s[s]]
+                    if pos + (hi - lo) > cap:
+                        with gil:
+                            return b
+                    pos = _scan(xp, op, sp, e, lo, hi, rcs2, jp, pos)
+                offsets_e[e + 1] = pos
+                e += 1
+            while e < e_end:
+                offsets_e[e + 1] = pos
+                e += 1
+    return n_bins
+
+
+def half_list_box(const double[:, ::1] x_ec, const i32[::1] owner_e,
+                  const double[:, ::1] shift_ec, const i64[::1] start_b,
+                  const i64[::1] nprim_b, const double[:, ::1] inv_cc,
+                  const double[::1] origin_c, const double[::1] scale_c,
+                  const i32[::1] pad_c, const i32[::1] dims_c, const double[::1] edge_c,
+                  double rcs, Py_ssize_t b_first, i64[::1] offsets_e, i32[::1] j_n):
+    """Fill the CSR half list for a grid of rectangular bins, stencil per entry.
+
+    Same result as :func:`half_list_strips`, for grids whose basis vectors are
+    orthogonal.  For every primary and every row of bins along axis 0 within
+    reach, the distance from the entry to the row across axes 1 and 2 gives
+    the half-width of the chord to scan along axis 0, so only the bins that
+    the sphere of radius ``rcs`` touches are read (fine bins along axis 0 make
+    this tight).
+
+    Parameters
+    ----------
+    inv_cc, origin_c, scale_c, pad_c, dims_c : the grid: an entry at x lies at
+        grid coordinate ``((x @ inv_cc)_c - origin_c) * scale_c + pad_c``.
+    edge_c : (3,) Cartesian edge lengths of a bin.
+    Other parameters and the return value as in :func:`half_list_strips`.
+    """
+    cdef Py_ssize_t n_bins = start_b.shape[0] - 1
+    cdef const double* xp = &x_ec[0, 0] if x_ec.shape[0] > 0 else NULL
+    cdef const double* sp = &shift_ec[0, 0] if shift_ec.shape[0] > 0 else NULL
+    cdef const i32* op = &owner_e[0] if owner_e.shape[0] > 0 else NULL
+    cdef i32* jp = &j_n[0] if j_n.shape[0] > 0 else NULL
+    cdef i64 cap = j_n.shape[0]
+    cdef double rcs2 = rcs * rcs
+    cdef i64 d0 = dims_c[0], d1 = dims_c[1], d2 = dims_c[2]
+    cdef i32 r0 = pad_c[0], r1 = pad_c[1], r2 = pad_c[2]
+    cdef double w0 = edge_c[0], w1 = edge_c[1], w2 = edge_c[2]
+    # squared distances to the rows k1 (k2) bins away along axis 1 (2)
+    cdef double gap1[64]
+    cdef double gap2[64]
+    cdef double g[3]
+    cdef double s, h, q
+    cdef Py_ssize_t b
+    cdef i64 b0, b1, b2, e, e_prim, e_end, lo, hi, pos, row, k0lo, k0hi
+    cdef int c, k1, k2
+    if r1 > 31 or r2 > 31:
+        raise ValueError("stencil reach above 31 bins")
+    with nogil:
+        pos = offsets_e[start_b[b_first]]
+        b0 = b_first % d0
+        b1 = (b_first // d0) % d1
+        b2 = b_first // (d0 * d1)
+        for b in range(b_first, n_bins):
+            e = start_b[b]
+            e_prim = e + nprim_b[b]
+            e_end = start_b[b + 1]
+            while e < e_prim:
+                for c in range(3):
+                    s = (xp[3 * e] * inv_cc[0, c] + xp[3 * e + 1] * inv_cc[1, c]
+                         + xp[3 * e + 2] * inv_cc[2, c])
+                    g[c] = (s - origin_c[c]) * scale_c[c] + pad_c[c]
+                for k1 in range(-r1, r1 + 1):
+                    q = _gap(g[1], b1 + k1) * w1
+                    gap1[k1 + r1] = q * q
+                for k2 in range(-r2, r2 + 1):
+                    q = _gap(g[2], b2 + k2) * w2
+                    gap2[k2 + r2] = q * q
+                for k2 in range(-r2, r2 + 1):
+                    for k1 in range(-r1, r1 + 1):
+                        h = rcs2 - gap1[k1 + r1] - gap2[k2 + r2]
+                        if h <= 0.0:
+                            continue
+                        h = sqrt(h) / w0 + 1e-9
+                        k0lo = _floor(g[0] - h)
+                        k0hi = _floor(g[0] + h)
+                        if k0lo < b0 - r0:
+                            k0lo = b0 - r0
+                        if k0hi > b0 + r0:
+                            k0hi = b0 + r0
+                        row = d0 * (b1 + k1 + d1 * (b2 + k2))
+                        lo = start_b[row + k0lo]
+                        hi = start_b[row + k0hi + 1]
+                        if pos + (hi - lo) > cap:
+                            with gil:
+                                return b
+                        pos = _scan(xp, op, sp, e, lo, hi, rcs2, jp, pos)
+                offsets_e[e + 1] = pos
+                e += 1
+            while e < e_end:
+                offsets_e[e + 1] = pos
+                e += 1
+            b0 += 1
+            if b0 == d0:
+                b0 = 0
+                b1 += 1
+                if b1 == d1:
+                    b1 = 0
+                    b2 += 1
+    return n_bins
+
+
+cdef inline double _gap(double g, i64 k) noexcept nogil:
+    """Distance, in bin widths, from grid coordinate g to bin k (0 inside), less a hair."""
+    if g < k:
+        return k - g - 1e-9 if k - g > 1e-9 else 0.0
+    if g > k + 1:
+        return g - k - 1 - 1e-9 if g - k - 1 > 1e-9 else 0.0
+    return 0.0
+
+
+def gather_positions(const double[:, ::1] x_ic, const i32[::1] owner_e,
+                     const double[:, ::1] shift_ec, double[:, ::1] x_ec):
+    """``x_ec[e] = x_ic[owner_e[e]] + shift_ec[e]`` for every entry."""
+    cdef Py_ssize_t e, n_ext = owner_e.shape[0]
+    cdef i32 o
+    with nogil:
+        for e in range(n_ext):
+            o = owner_e[e]
+            x_ec[e, 0] = x_ic[o, 0] + shift_ec[e, 0]
+            x_ec[e, 1] = x_ic[o, 1] + shift_ec[e, 1]
+            x_ec[e, 2] = x_ic[o, 2] + shift_ec[e, 2]
+
+
+def fold_1(const double[::1] a_e, const i32[::1] owner_e, double[::1] out_i):
+    """``out_i[i] = sum of a_e[e] over entries e of site i`` (out is overwritten)."""
+    cdef Py_ssize_t e, n_ext = owner_e.shape[0]
+    with nogil:
+        out_i[:] = 0.0
+        for e in range(n_ext):
+            out_i[owner_e[e]] += a_e[e]
+
+
+def fold_k(const double[:, ::1] a_ek, const i32[::1] owner_e, double[:, ::1] out_ik):
+    """Row-wise fold of an (n_ext, k) array onto (n, k) (out is overwritten)."""
+    cdef Py_ssize_t e, c, o, n_ext = owner_e.shape[0], m = a_ek.shape[1]
+    with nogil:
+        out_ik[:, :] = 0.0
+        if m == 3:
+            for e in range(n_ext):
+                o = owner_e[e]
+                out_ik[o, 0] += a_ek[e, 0]
+                out_ik[o, 1] += a_ek[e, 1]
+                out_ik[o, 2] += a_ek[e, 2]
+        else:
+            for e in range(n_ext):
+                o = owner_e[e]
+                for c in range(m):
+                    out_ik[o, c] += a_ek[e, c]
+
+
+def moved_beyond(const double[:, ::1] x_ic, const double[:, ::1] x0_ic, double distance):
+    """True when some site is farther than ``distance`` from its old position."""
+    cdef Py_ssize_t i, n = x_ic.shape[0]
+    cdef double dx, dy, dz, lim = distance * distance
+    cdef bint moved = False
+    with nogil:
+        for i in range(n):
+            dx = x_ic[i, 0] - x0_ic[i, 0]
+            dy = x_ic[i, 1] - x0_ic[i, 1]
+            dz = x_ic[i, 2] - x0_ic[i, 2]
+            if dx * dx + dy * dy + dz * dz > lim:
+                moved = True
+                break
+    return moved
