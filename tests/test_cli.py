@@ -262,3 +262,33 @@ def test_sigterm_removes_staged_outputs(tmp_path):
     assert proc.returncode == 143
     assert err.strip() == "qcsim: error: terminated by SIGTERM; outputs of this run removed"
     assert not out.exists()
+
+
+PAIR_POTENTIALS = {
+    "lj/cut": "  style: lj/cut\n  epsilon: 0.4093\n  sigma: 2.338\n  cutoff: 5.845\n  shift: true\n",
+    "morse": "  style: morse\n  D0: 0.3429\n  alpha: 1.3588\n  r0: 2.866\n  cutoff: 6.0\n",
+}
+
+
+@pytest.mark.parametrize("style", sorted(PAIR_POTENTIALS))
+def test_run_with_pair_styles(tmp_path, capsys, style):
+    text = cases.edit(cases.BASE, "  style: eam/alloy\n  file: Cu_mishin1.eam.alloy\n"
+                                  "  elements: [Cu]\n", PAIR_POTENTIALS[style])
+    deck = tmp_path / "pair.yaml"
+    deck.write_text(cases.edit(text, "  size: [3, 3, 3]\n", "  size: [3, 3, 3]\n  vacancy: true\n"))
+    code, _, err = run_cli(["run", deck, "-o", tmp_path / "out", "-q"], capsys)
+    assert code == 0, err
+    with h5py.File(tmp_path / "out" / "results.h5") as f:
+        assert f["run"].attrs["potential_style"] == style and "potential_file" not in f["run"].attrs
+        assert bool(f["relax"].attrs["converged"]) and f["final/positions"].shape == (107, 3)
+
+
+def test_run_surface_deck(tmp_path, capsys):
+    code, _, err = run_cli(["run", DECKS / "cu_surface_111.yaml", "-o", tmp_path, "-q"], capsys)
+    assert code == 0, err
+    with h5py.File(tmp_path / "results.h5") as f:
+        assert f["final/pbc"][:].tolist() == [True, True, False]
+        n, energy = f["final"].attrs["n_atoms"], f["final"].attrs["energy"]
+        area = np.linalg.norm(np.cross(f["final/cell"][0], f["final/cell"][1]))
+    gamma = (energy - n * -3.5402) / (2 * area) * 16021.766  # mJ/m^2
+    assert gamma == pytest.approx(1239.5, rel=0.01)  # VALIDATION.md, Cu_mishin1 (111)
