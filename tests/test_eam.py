@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eam_synthetic as syn
+from potential_helpers import fd_gradient, random_list
 from qcsim._kernels import eam as kernel
 from qcsim.neighbors import NeighborList
 from qcsim.potentials import make_potential
@@ -23,20 +24,6 @@ AL_MM = PACKAGE_POTENTIALS / "Al_mm.eam.fs"
 
 
 # -- kernels == NumPy twin ------------------------------------------------------
-def random_list(rng, n_ext, box):
-    """Random CSR rows over random entries (no self pairs); kernels need no physics."""
-    x_ec = rng.uniform(0.0, box, (n_ext, 3))
-    rows = []
-    for e in range(n_ext):
-        others = np.delete(np.arange(n_ext), e)
-        k = rng.integers(0, len(others) + 1) if rng.random() < 0.8 else 0
-        rows.append(np.sort(rng.choice(others, size=k, replace=False)))
-    offsets_e = np.zeros(n_ext + 1, dtype=np.int64)
-    np.cumsum([len(r) for r in rows], out=offsets_e[1:])
-    j_n = np.concatenate(rows + [np.zeros(0)]).astype(np.int32)
-    return x_ec, offsets_e, j_n
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_ext=st.integers(1, 40), nt=st.integers(1, 3),
        nr=st.integers(5, 40), weighted=st.booleans(), want_epair=st.booleans())
@@ -131,16 +118,6 @@ SYSTEMS = {
     "AB-fs": (lambda tmp: synthetic(tmp, "eam/fs"), lambda: crystal(a=3.5, pbc=(True, False, True)), 2),
     "AB-funcfl": (lambda tmp: synthetic(tmp, "eam"), lambda: crystal(a=3.5), 2),
 }
-
-
-def fd_gradient(energy, x, coords, h=1e-5):
-    g = []
-    for i, c in coords:
-        xp, xm = x.copy(), x.copy()
-        xp[i, c] += h
-        xm[i, c] -= h
-        g.append((energy(xp) - energy(xm)) / (2 * h))
-    return np.array(g)
 
 
 @pytest.mark.parametrize("name", SYSTEMS)
