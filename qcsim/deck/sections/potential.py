@@ -15,7 +15,6 @@ from typing import Any
 
 from qcsim.deck.schema import REQUIRED, define_section, param, variant
 from qcsim.deck.types import Bool, Float, ListOf, PotentialFile, Str
-from qcsim.errors import DeckError
 
 __all__ = ["EAM", "EAMAlloy", "EAMFS", "LJCut", "Morse", "setfl_elements"]
 
@@ -85,8 +84,8 @@ def _check_elements_in_file(cfg, ctx, path) -> None:
 
 def _check_loadable(cfg, ctx, path) -> None:
     """Read the potential with its own reader (file errors propagate as they are)."""
-    from qcsim.potentials import STYLES, make_potential
     import qcsim.potentials as potentials_pkg
+    from qcsim.potentials import STYLES, make_potential
 
     _import_styles(potentials_pkg)
     if cfg.style not in STYLES:
@@ -95,8 +94,6 @@ def _check_loadable(cfg, ctx, path) -> None:
     try:
         make_potential(cfg.style, **cfg.kwargs())
     except (ValueError, KeyError, TypeError) as exc:
-        if isinstance(exc, DeckError):
-            raise
         raise ctx.error(f"the {cfg.style} potential refused these parameters: {exc}",
                         path) from None
 
