@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from qcsim.coupling.regions import CORE, HANDSHAKE, Regions
+from qcsim.coupling.regions import CORE, HANDSHAKE, PAD, VOID, Regions
 from qcsim.coupling.schemes import Scheme, get_scheme
 from qcsim.neighbors import NeighborList
 
@@ -64,8 +64,13 @@ class QCModel:
         self.fixed_n = np.zeros(n, dtype=bool) if fixed_n is None else np.asarray(fixed_n, bool)
         self.U_nc = np.zeros((n, 3))  # current displacements, fixed values included
         self._D = gradient_operator(mesh)
+        # the atoms present, and the defect-free set (voids filled) that the
+        # ghost-force correction is computed on: a correction taken with the
+        # defect present would cancel the defect's own forces
         self._atoms = regions.atoms
+        self._atoms_perfect = np.nonzero((regions.flag_n <= PAD) | (regions.flag_n == VOID))[0]
         self._nlist = NeighborList(potential.cutoff, skin)
+        self._nlist_perfect = NeighborList(potential.cutoff, skin)
         if self.scheme.force_based:
             self._w_atoms = np.ones(len(self._atoms))
             self._w_t = mesh.volumes_t.copy()
@@ -102,13 +107,15 @@ class QCModel:
         return self.mesh.X_nc @ (F0 - np.eye(3)).T
 
     # -- physics -----------------------------------------------------------------
-    def atomistic(self, U_nc, weights=None):
-        """Weighted atomistic energy and its gradient (n_nodes, 3) over the atom nodes."""
-        idx = self._atoms
+    def atomistic(self, U_nc, perfect: bool = False):
+        """Weighted atomistic energy and its gradient (n_nodes, 3) over the atom nodes
+        (``perfect``: over the defect-free lattice, voids filled)."""
+        idx = self._atoms_perfect if perfect else self._atoms
+        nlist = self._nlist_perfect if perfect else self._nlist
         x = self.mesh.X_nc[idx] + U_nc[idx]
-        self._nlist.update(x, self.cell_cc, self.pbc_c)
-        w = self._w_atoms if weights is None else weights
-        ev = self.potential.compute(self._nlist, x, self.types_n[idx], w, energies=False)
+        nlist.update(x, self.cell_cc, self.pbc_c)
+        w = 1.0 - self.regions.beta_n[idx] if perfect else self._w_atoms
+        ev = self.potential.compute(nlist, x, self.types_n[idx], w, energies=False)
         G = np.zeros_like(U_nc)
         G[idx] = -ev.forces_ic
         return ev.energy, G
@@ -136,10 +143,10 @@ class QCModel:
             G = G - self.g0_nc
         return E, G
 
-    def blended_energy_gradient(self, U_nc):
+    def blended_energy_gradient(self, U_nc, perfect: bool = False):
         """E_beta and its gradient, without the ghost-force correction."""
         self.n_evals += 1
-        ea, Ga = self.atomistic(U_nc)
+        ea, Ga = self.atomistic(U_nc, perfect)
         ec, Gc = self.continuum(U_nc)
         return ea + ec, Ga + Gc
 
@@ -154,11 +161,12 @@ class QCModel:
         return -np.where(atom[:, None], Ga, Gc)
 
     def update_correction(self, F0=np.eye(3), U0_nc=None) -> None:
-        """Ghost-force correction at the homogeneous state F0 (or the state U0)."""
+        """Ghost-force correction at the homogeneous state F0 (or the state U0),
+        computed on the defect-free lattice."""
         if not self.scheme.corrected:
             return
         U0 = self.homogeneous(F0) if U0_nc is None else np.asarray(U0_nc, float)
-        self.g0_nc = self.blended_energy_gradient(U0)[1]
+        self.g0_nc = self.blended_energy_gradient(U0, perfect=True)[1]
         self.U0_nc = U0.copy()
 
     # -- the solver contract --------------------------------------------------------
@@ -185,6 +193,6 @@ class QCModel:
     def volume_check(self, atomic_volume: float) -> tuple[float, float]:
         """(sum_i (1 - beta_i) V_atom + sum_T w_T, total mesh volume): equal when every
         node with beta < 1 has the lumped volume of one atom."""
-        beta = self.regions.beta_n
+        beta = self.regions.beta_n[self.regions.flag_n != VOID]
         return (float(np.sum(1.0 - beta) * atomic_volume + self.regions.element_weights(self.mesh).sum()),
                 float(self.mesh.volumes_t.sum()))

@@ -14,9 +14,9 @@ import numpy as np
 
 from qcsim.errors import GeometryError
 
-__all__ = ["Regions", "disk_regions", "PROFILES", "CORE", "HANDSHAKE", "PAD", "CONTINUUM"]
+__all__ = ["Regions", "disk_regions", "PROFILES", "CORE", "HANDSHAKE", "PAD", "CONTINUUM", "VOID"]
 
-CORE, HANDSHAKE, PAD, CONTINUUM = 0, 1, 2, 3
+CORE, HANDSHAKE, PAD, CONTINUUM, VOID = 0, 1, 2, 3, 4
 
 PROFILES = {
     "linear": lambda t: t,
@@ -32,7 +32,8 @@ class Regions:
     Attributes
     ----------
     beta_n : (n_nodes,) blending function at the nodes.
-    flag_n : (n_nodes,) CORE, HANDSHAKE, PAD or CONTINUUM.
+    flag_n : (n_nodes,) CORE, HANDSHAKE, PAD, CONTINUUM, or VOID (a site of
+        the core that carries no atom: a vacancy, the inside of a microcrack).
     atoms : indices of the nodes evaluated atomistically (core, handshake, pad).
     """
 
@@ -45,6 +46,15 @@ class Regions:
 
     def count(self, flag: int) -> int:
         return int(np.sum(self.flag_n == flag))
+
+    def with_voids(self, void_n: np.ndarray) -> "Regions":
+        """The same regions with the nodes ``void_n`` emptied (they must be in the core)."""
+        void_n = np.asarray(void_n, dtype=np.int64)
+        if np.any(self.flag_n[void_n] != CORE):
+            raise GeometryError("defect sites must lie inside the atomistic core")
+        flag = self.flag_n.copy()
+        flag[void_n] = VOID
+        return Regions(self.beta_n, flag)
 
     def element_weights(self, mesh) -> np.ndarray:
         """w_T = integral over T of beta (A^3)."""

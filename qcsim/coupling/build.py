@@ -1,0 +1,99 @@
+"""Assemble a slab-mode QC model from a crystal, a potential and a few radii.
+
+This is the one place that composes lattice -> mesh -> regions -> Cauchy-Born
+-> model; tasks and scripts call it rather than repeating the wiring.  A
+fully atomistic model of the same domain is the same call with
+``r_core >= r_outer`` (every site a node and an atom).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qcsim.continuum.cauchy_born import CauchyBorn
+from qcsim.coupling.regions import check_fully_resolved, disk_regions
+from qcsim.coupling.schemes import get_scheme
+from qcsim.errors import GeometryError
+from qcsim.lattice import Crystal, SlabLattice
+from qcsim.mesh import Slit, graded_disk_mesh
+from qcsim.model import QCModel
+
+__all__ = ["SlabSetup", "build_slab_model"]
+
+
+@dataclass(frozen=True)
+class SlabSetup:
+    """Geometry and coupling of a slab-mode QC model (lengths in A).
+
+    center : (x, y) of the atomistic core; r_core : its radius.
+    r_outer : radius of the whole domain; fixed_width : nodes farther than
+        ``r_outer - fixed_width`` from the centre are held by the boundary condition.
+    handshake, pad : widths; None = the scheme's defaults (2 cutoffs of
+        handshake for blended schemes, ``pad_cutoffs`` cutoffs plus the skin of pad).
+    growth : element size ratio between layers; profile : blending function.
+    slit : optional pre-crack through the mesh; voids : integer site
+        coordinates (k, 2) that carry no atom (inside the core).
+    """
+
+    center: tuple = (0.0, 0.0)
+    r_core: float = 10.0
+    r_outer: float = 100.0
+    scheme: str = "bgfc"
+    handshake: float | None = None
+    pad: float | None = None
+    growth: float = 1.25
+    profile: str = "cubic"
+    fixed_width: float = 0.0
+    skin: float = 1.0
+    slit: Slit | None = None
+    voids: tuple = ()
+
+
+def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int = 0):
+    """Build the model; returns ``(model, slab_lattice)``."""
+    scheme = get_scheme(setup.scheme)
+    slab = SlabLattice.of(crystal)
+    rc = potential.cutoff
+    handshake = setup.handshake if setup.handshake is not None else (
+        2.0 * rc if scheme.blended else 0.0)
+    if not scheme.blended:
+        handshake = 0.0
+    pad = setup.pad if setup.pad is not None else scheme.pad_cutoffs * rc + setup.skin
+    center = np.asarray(setup.center, dtype=float)
+    atomistic_only = setup.r_core >= setup.r_outer
+    r_resolved = setup.r_outer if atomistic_only else setup.r_core + handshake + pad + slab.row_spacing
+    if not atomistic_only and r_resolved >= setup.r_outer:
+        raise GeometryError(f"core ({setup.r_core} A) + handshake ({handshake:.2f} A) + pad "
+                            f"({pad:.2f} A) does not fit inside r_outer = {setup.r_outer} A")
+    if atomistic_only:
+        from qcsim.mesh.graded import _triangulate
+        from qcsim.mesh.mesh import Mesh
+
+        ij = slab.sites_in_disk(center, setup.r_outer)
+        T = _triangulate(ij @ slab.b_kc, ij, None)
+        mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
+    else:
+        mesh = graded_disk_mesh(slab, center, r_resolved, setup.r_outer, setup.growth, setup.slit)
+    regions = disk_regions(mesh, center, setup.r_core, handshake, pad, setup.profile)
+    check_fully_resolved(mesh, regions, slab.sites_in_disk(center, min(
+        setup.r_core + handshake + pad, setup.r_outer)))
+    fixed = np.linalg.norm(mesh.X_nc[:, :2] - center, axis=1) > setup.r_outer - setup.fixed_width
+    if setup.fixed_width <= 0:
+        fixed = np.zeros(mesh.n_nodes, dtype=bool)
+        fixed[mesh.boundary_nodes()] = True
+        if setup.slit is not None:  # crack faces are free surfaces, not boundary
+            fixed &= np.linalg.norm(mesh.X_nc[:, :2] - center, axis=1) > setup.r_outer - 1e-6 - \
+                2 * np.sqrt(slab.area) * 64
+    if len(setup.voids):
+        index = {tuple(v): n for n, v in enumerate(mesh.site_nk.tolist())}
+        try:
+            void_n = np.array([index[tuple(v)] for v in np.asarray(setup.voids).tolist()])
+        except KeyError as e:
+            raise GeometryError(f"void site {e.args[0]} is not inside the domain") from None
+        regions = regions.with_voids(void_n)
+        fixed[void_n] = True
+    cb = CauchyBorn.of_crystal(potential, crystal, species=species)
+    model = QCModel(mesh, regions, potential, cb, scheme, cell_cc=np.diag([0.0, 0.0, slab.Lz]),
+                    pbc_c=(False, False, True), fixed_n=fixed, skin=setup.skin)
+    return model, slab
