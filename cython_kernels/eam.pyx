@@ -174,19 +174,33 @@ def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     if n_ext == 0 or short_offsets_e[n_ext] == 0:
         return 0.0
     with nogil:
-        energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
-                         &short_r[0], n_ext, &wfp_e[0], &w_e[0], weighted, &force_tab[0],
-                         ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], want_epair, v)
+        # constant flags: the compiler specialises the inlined loop for each case
+        if weighted and want_epair:
+            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
+                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], True, &force_tab[0],
+                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], True, v)
+        elif weighted:
+            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
+                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], True, &force_tab[0],
+                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], False, v)
+        elif want_epair:
+            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
+                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], False, &force_tab[0],
+                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], True, v)
+        else:
+            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
+                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], False, &force_tab[0],
+                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], False, v)
     for k in range(6):
         virial_6[k] += v[k]
     return energy
 
 
-cdef double _forces(const double* x, const int32_t* type_e, const int64_t* offsets,
-                    const int32_t* short_j, const double* short_r, Py_ssize_t n_ext,
-                    const double* wfp_e, const double* w_e, bint weighted, const double* tab,
-                    int ntypes, int nr, double rdr, double* f, double* epair_e,
-                    bint want_epair, double* v) noexcept nogil:
+cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t* offsets,
+                           const int32_t* short_j, const double* short_r, Py_ssize_t n_ext,
+                           const double* wfp_e, const double* w_e, bint weighted,
+                           const double* tab, int ntypes, int nr, double rdr, double* f,
+                           double* epair_e, bint want_epair, double* v) noexcept nogil:
     cdef Py_ssize_t e, k, j
     cdef Py_ssize_t pair_stride = (nr + 1) * FORCE_STRIDE
     cdef const double* row_i
