@@ -51,9 +51,23 @@ def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
         free(rsq_k)
         raise MemoryError()
     with nogil:
-        energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
-                       weighted, &params[0], ntypes, kind, cutsq_max, &f_ec[0, 0],
-                       &epair_e[0], want_epair, v, j_k, rsq_k)
+        # constant flags: the compiler specialises the inlined loop for each case
+        if kind == LJ and weighted:
+            energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
+                           True, &params[0], ntypes, LJ, cutsq_max, &f_ec[0, 0],
+                           &epair_e[0], want_epair, v, j_k, rsq_k)
+        elif kind == LJ:
+            energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
+                           False, &params[0], ntypes, LJ, cutsq_max, &f_ec[0, 0],
+                           &epair_e[0], want_epair, v, j_k, rsq_k)
+        elif weighted:
+            energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
+                           True, &params[0], ntypes, MORSE, cutsq_max, &f_ec[0, 0],
+                           &epair_e[0], want_epair, v, j_k, rsq_k)
+        else:
+            energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
+                           False, &params[0], ntypes, MORSE, cutsq_max, &f_ec[0, 0],
+                           &epair_e[0], want_epair, v, j_k, rsq_k)
     free(j_k)
     free(rsq_k)
     for k in range(6):
@@ -61,11 +75,11 @@ def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     return energy
 
 
-cdef double _pair(const double* x, const int32_t* type_e, const int64_t* offsets,
-                  const int32_t* j_n, Py_ssize_t n_ext, const double* w_e, bint weighted,
-                  const double* params, int ntypes, int kind, double cutsq_max, double* f,
-                  double* epair_e, bint want_epair, double* v,
-                  int32_t* j_k, double* rsq_k) noexcept nogil:
+cdef inline double _pair(const double* x, const int32_t* type_e, const int64_t* offsets,
+                         const int32_t* j_n, Py_ssize_t n_ext, const double* w_e,
+                         bint weighted, const double* params, int ntypes, int kind,
+                         double cutsq_max, double* f, double* epair_e, bint want_epair,
+                         double* v, int32_t* j_k, double* rsq_k) noexcept nogil:
     cdef Py_ssize_t e, n, k, nk, j
     cdef const double* row_i
     cdef const double* c
