@@ -72,3 +72,27 @@ def test_elastic_constants_equal_atomistic(cu):
     for cb_value, at_value in [(C[0, 0, 0, 0], atomistic.C11), (C[0, 0, 1, 1], atomistic.C12),
                                (C[0, 1, 0, 1], atomistic.C44)]:
         assert abs(cb_value - at_value) / at_value < 1e-3
+
+
+def test_large_shear_and_rotation_match_twin(cu):
+    """The kernel stops at sigma_min(F) |R| >= cutoff: check it on strongly non-uniform F."""
+    _, _, cb = cu
+    th = 0.9
+    Q = np.array([[np.cos(th), -np.sin(th), 0], [np.sin(th), np.cos(th), 0], [0, 0, 1]])
+    Fs = np.array([Q @ (np.eye(3) + np.diag([0.12, -0.1, 0.05])),
+                   np.eye(3) + np.array([[0, 0.22, 0], [0, 0, 0], [0.15, 0, 0]]),
+                   np.diag([0.9, 1.1, 1.0])])
+    W, P, C = cb.evaluate(Fs, tangent=True)
+    t = cb.potential.tables
+    Wt, Pt, Ct = twin(Fs, cb.R_kc, t.rhor_spline[t.type2rhor[0, 0]], t.z2r_spline[t.type2z2r[0, 0]],
+                      t.frho_spline[t.type2frho[0]], t.rdr, t.nr, t.rdrho, t.nrho, t.rhomax,
+                      t.cut**2, cb.volume)
+    assert np.allclose(W, Wt, rtol=0, atol=1e-14) and np.allclose(P, Pt, rtol=0, atol=1e-14)
+    assert np.allclose(C, Ct, rtol=0, atol=1e-13)
+
+
+def test_too_large_deformation_is_refused(cu):
+    from qcsim.errors import GeometryError
+    _, _, cb = cu
+    with pytest.raises(GeometryError, match="too large"):
+        cb.evaluate(np.diag([0.5, 1.0, 1.0])[None])

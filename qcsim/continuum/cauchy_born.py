@@ -33,6 +33,7 @@ class CauchyBorn:
         self.potential = potential
         self.R_kc = np.ascontiguousarray(R_kc, dtype=np.float64)
         self.volume = float(volume)
+        self._R_half, self._Rlen_half = _half_shell(self.R_kc)
         self.species = int(species)
         self._min_excluded = np.inf  # |R| of the shortest vector left out (set by of_crystal)
 
@@ -50,7 +51,6 @@ class CauchyBorn:
         ``C_tcccc[t, i, J, k, L] = dP_iJ / dF_kL``.
         """
         F = np.ascontiguousarray(F_tcc, dtype=np.float64).reshape(-1, 3, 3)
-        self._check_range(F)
         n = len(F)
         W = np.zeros(n)
         P = np.zeros((n, 3, 3))
@@ -59,12 +59,14 @@ class CauchyBorn:
             from qcsim._kernels.cauchy_born import eam_cauchy_born
 
             t, a = self.potential.tables, self.species
-            eam_cauchy_born(F, self.R_kc, t.rhor_spline[t.type2rhor[a, a]],
+            smin = eam_cauchy_born(F, self._R_half, self._Rlen_half, t.rhor_spline[t.type2rhor[a, a]],
                             t.z2r_spline[t.type2z2r[a, a]], t.frho_spline[t.type2frho[a]],
                             t.rdr, t.nr, t.rdrho, t.nrho, t.rhomax, t.cut**2, self.volume,
                             W, P, C, tangent)
         else:
+            smin = np.linalg.svd(F, compute_uv=False)[:, -1].min() if n else 1.0
             self._pair(F, W, P, C, tangent)
+        self._check_range(smin)
         return W, P, (C if tangent else None)
 
     def _pair(self, F, W, P, C, tangent):
@@ -85,11 +87,24 @@ class CauchyBorn:
                     + np.einsum("tk,im,kj,kl->tijml", h, np.eye(3), self.R_kc, self.R_kc)
                     ) / self.volume
 
-    def _check_range(self, F):
+    def _check_range(self, smin):
+        """The shortest image of a vector left out is >= sigma_min(F) |R|: it must
+        stay outside the cutoff, or the shell was too small for this F."""
         if not np.isfinite(self._min_excluded):
             return
-        # the shortest image of an excluded vector: |F R| >= sigma_min(F) |R|
-        smin = np.linalg.svd(F, compute_uv=False)[:, -1].min() if len(F) else 1.0
         if smin * self._min_excluded < self.potential.cutoff:
             raise GeometryError(f"deformation too large for the Cauchy-Born neighbour shell "
                                 f"(smallest stretch {smin:.3f}); build it with a larger margin")
+
+
+def _half_shell(R_kc):
+    """One vector of each +-R pair, sorted by length; the kernel doubles every sum."""
+    R = np.asarray(R_kc, dtype=np.float64)
+    key = np.where(np.abs(R[:, 0]) > 1e-12, R[:, 0],
+                   np.where(np.abs(R[:, 1]) > 1e-12, R[:, 1], R[:, 2]))
+    half = R[key > 0]
+    if 2 * len(half) != len(R):
+        raise ValueError("the lattice vectors must come in +-R pairs")
+    length = np.linalg.norm(half, axis=1)
+    order = np.argsort(length, kind="stable")
+    return np.ascontiguousarray(half[order]), np.ascontiguousarray(length[order])
