@@ -14,7 +14,8 @@ from qcsim._kernels import eam as kernel
 from qcsim.neighbors import NeighborList
 from qcsim.potentials import make_potential
 from qcsim.potentials.eam import EAM, EAMFS, EAMAlloy
-from qcsim.potentials.eam_files import interpolate, read_funcfl, read_setfl, spline_eval
+from qcsim.potentials.eam_files import read_funcfl, read_setfl
+from qcsim.potentials.eam_tables import interpolate, spline_eval
 from qcsim.potentials.files import PACKAGE_POTENTIALS
 from twins import eam as twin
 

@@ -134,8 +134,21 @@ def test_morse_dimer_and_shift():
     assert np.allclose(ev.energies_i, -d0 / 2)
     shifted = Morse(d0, alpha, r0, rc, shift=True)
     assert dimer(shifted, rc - 1e-9).energy == pytest.approx(0.0, abs=1e-9)
-    value, deriv = shifted.phi(np.array([3.0, 7.5]))
-    assert value[1] == 0.0 and deriv[1] == 0.0
+    value, d1, d2 = shifted.pair_terms(np.array([3.0, 7.5]))
+    assert value[1] == 0.0 and d1[1] == 0.0 and d2[1] == 0.0
+    assert value[0] == pytest.approx(dimer(shifted, 3.0).energy, rel=1e-14)
+
+
+@pytest.mark.parametrize("name", POTENTIALS)
+def test_pair_terms_derivatives(name):
+    pot = POTENTIALS[name]()
+    r = np.linspace(2.0, pot.cutoff_ab.min() - 0.1, 9)
+    h = 1e-6
+    for a, b in [(0, 0), (pot.ntypes - 1, 0)]:
+        phi, d1, d2 = pot.pair_terms(r, a, b)
+        up, dn = pot.pair_terms(r + h, a, b), pot.pair_terms(r - h, a, b)
+        np.testing.assert_allclose(d1, (up[0] - dn[0]) / (2 * h), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(d2, (up[1] - dn[1]) / (2 * h), rtol=1e-6, atol=1e-7)
 
 
 def test_per_type_tables_reduce_to_single_type():

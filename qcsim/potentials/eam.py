@@ -20,8 +20,8 @@ from qcsim._kernels import eam as _kernel
 from qcsim.errors import PotentialFileError
 from qcsim.potentials._evaluate import prepare, virial_matrix
 from qcsim.potentials.base import Evaluation, register
-from qcsim.potentials.eam_files import (EAMTables, read_fs, read_funcfl, read_setfl,
-                                        tabulate_fs, tabulate_funcfl, tabulate_setfl)
+from qcsim.potentials.eam_files import read_fs, read_funcfl, read_setfl
+from qcsim.potentials.eam_tables import EAMTables, tabulate_fs, tabulate_funcfl, tabulate_setfl
 
 __all__ = ["EAM", "EAMAlloy", "EAMFS", "EAMBase", "pack_tables"]
 
@@ -63,7 +63,7 @@ class EAMBase:
     style : LAMMPS style name.
     cutoff : interaction cutoff (A); pairs count when ``r^2 < cutoff^2``.
     species : element of each type index.
-    tables : the LAMMPS tables (:class:`~qcsim.potentials.eam_files.EAMTables`).
+    tables : the LAMMPS tables (:class:`~qcsim.potentials.eam_tables.EAMTables`).
     masses : atomic mass of each type (g/mol).
     """
 

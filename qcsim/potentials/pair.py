@@ -59,13 +59,18 @@ class PairPotential:
         self.cutoff = float(cutoff_ab.max())
         self._params = np.ascontiguousarray(params_abk.reshape(-1))
 
-    def phi(self, r, a: int = 0, b: int = 0):
-        """Pair energy (with the shift, if any) and its derivative at distance ``r``."""
+    def pair_terms(self, r, a: int = 0, b: int = 0):
+        """phi (with the shift, if any), phi' and phi'' of types ``a``, ``b`` at ``r``.
+
+        Zero at and beyond the pair's cutoff.  Used by the Cauchy-Born continuum.
+        """
         p = self._params.reshape(self.ntypes, self.ntypes, 8)[a, b]
         r = np.asarray(r, dtype=np.float64)
-        value, deriv = self._phi(p, r)
         inside = r * r < p[6]
-        return np.where(inside, value - p[7], 0.0), np.where(inside, deriv, 0.0)
+        rr = np.where(inside, r, 1.0)
+        value, d1, d2 = self._terms(p, rr)
+        return (np.where(inside, value - p[7], 0.0), np.where(inside, d1, 0.0),
+                np.where(inside, d2, 0.0))
 
     def compute(self, nlist, x_ic, types_i=None, weights_i=None, energies=True) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies.
@@ -133,9 +138,11 @@ class LJCut(PairPotential):
         super().__init__(params, rc)
 
     @staticmethod
-    def _phi(p, r):
+    def _terms(p, r):
         r6inv = 1.0 / r ** 6
-        return r6inv * (p[2] * r6inv - p[3]), -r6inv * (p[0] * r6inv - p[1]) / r
+        lj3, lj4 = p[2], p[3]
+        return (r6inv * (lj3 * r6inv - lj4), r6inv * (-12.0 * lj3 * r6inv + 6.0 * lj4) / r,
+                r6inv * (156.0 * lj3 * r6inv - 42.0 * lj4) / (r * r))
 
 
 @register("morse")
@@ -169,6 +176,8 @@ class Morse(PairPotential):
         super().__init__(params, rc)
 
     @staticmethod
-    def _phi(p, r):
-        dexp = np.exp(-p[1] * (r - p[2]))
-        return p[0] * (dexp * dexp - 2.0 * dexp), -p[3] * (dexp * dexp - dexp)
+    def _terms(p, r):
+        d0, alpha = p[0], p[1]
+        dexp = np.exp(-alpha * (r - p[2]))
+        return (d0 * (dexp * dexp - 2.0 * dexp), -p[3] * (dexp * dexp - dexp),
+                2.0 * alpha * alpha * d0 * (2.0 * dexp * dexp - dexp))
