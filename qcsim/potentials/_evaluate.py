@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["prepare", "virial_matrix"]
+__all__ = ["prepare", "virial_matrix", "Workspace", "gather"]
 
 
 def prepare(nlist, x_ic, types_i, weights_i, cutoff: float, ntypes: int):
@@ -44,3 +44,29 @@ def virial_matrix(v6) -> np.ndarray:
     """(xx, yy, zz, xy, xz, yz) -> symmetric (3, 3)."""
     xx, yy, zz, xy, xz, yz = v6
     return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+
+
+class Workspace:
+    """Arrays kept between evaluations, by name.
+
+    Fresh memory is paid in page faults on first touch, and for per-entry
+    arrays of a large system that costs a sizeable part of an evaluation.
+    """
+
+    def __init__(self):
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape, dtype=np.float64, zero: bool = False) -> np.ndarray:
+        shape = tuple(shape) if np.ndim(shape) else (int(shape),)
+        a = self._arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != np.dtype(dtype):
+            a = np.empty(shape, dtype=dtype)
+            self._arrays[name] = a
+        if zero:
+            a.fill(0)
+        return a
+
+
+def gather(nlist, a_i: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``a_i[owner_e]`` written into ``out`` (the neighbour list's gather, without allocating)."""
+    return np.take(a_i, nlist.owner_e, axis=0, out=out, mode="clip")

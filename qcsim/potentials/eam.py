@@ -18,7 +18,7 @@ import numpy as np
 
 from qcsim._kernels import eam as _kernel
 from qcsim.errors import PotentialFileError
-from qcsim.potentials._evaluate import prepare, virial_matrix
+from qcsim.potentials._evaluate import Workspace, gather, prepare, virial_matrix
 from qcsim.potentials.base import Evaluation, register
 from qcsim.potentials.eam_files import read_fs, read_funcfl, read_setfl
 from qcsim.potentials.eam_tables import EAMTables, tabulate_fs, tabulate_funcfl, tabulate_setfl
@@ -76,6 +76,7 @@ class EAMBase:
         self.cutoff = float(tables.cut)
         self._dens_tab, self._force_tab, self._frho_tab = pack_tables(tables)
         self._short = None
+        self._ws = Workspace()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
@@ -98,44 +99,47 @@ class EAMBase:
         weights_i : (n,) weights w_i, or None for all ones.
         energies : also return the unweighted per-site energies E_i.
         """
-        t = self.tables
+        t, ws = self.tables, self._ws
         x_ic, types_i, weights_i, offsets_e, j_n = prepare(
             nlist, x_ic, types_i, weights_i, self.cutoff, t.ntypes)
-        n = len(x_ic)
-        x_ec = np.ascontiguousarray(nlist.extended_positions(x_ic))
-        type_e = np.ascontiguousarray(nlist.gather(types_i), dtype=np.int32)
-        n_ext = len(x_ec)
+        n, n_ext = len(x_ic), nlist.n_ext
+        x_ec = nlist.extended_positions(x_ic, out=ws.get("x_ec", (n_ext, 3)))
+        type_e = gather(nlist, types_i, ws.get("type_e", n_ext, np.int32))
         cutsq = self.cutoff * self.cutoff
         rdr = 1.0 / t.dr
 
-        rho_e = np.zeros(n_ext)
-        short_offsets_e = np.zeros(n_ext + 1, dtype=np.int64)
+        rho_e = ws.get("rho_e", n_ext, zero=True)
+        short_offsets_e = ws.get("short_offsets_e", n_ext + 1, np.int64, zero=True)
         short_j, short_r = self._short_list_buffers(len(j_n))
         if n:
             _kernel.density(x_ec, type_e, offsets_e, j_n, self._dens_tab, t.ntypes, t.nr,
                             rdr, cutsq, rho_e, short_offsets_e, short_j, short_r)
-        rho_i = np.ascontiguousarray(nlist.fold(rho_e), dtype=np.float64)
-        F_i, Fp_i = np.empty(n), np.empty(n)
+        rho_i = nlist.fold(rho_e, out=ws.get("rho_i", n))
+        F_i, Fp_i = np.empty(n), ws.get("Fp_i", n)
         if n:
             _kernel.embed(rho_i, types_i, self._frho_tab, t.nrho, 1.0 / t.drho, t.rhomax,
                           F_i, Fp_i)
 
         weighted = weights_i is not None
-        wfp_e = np.ascontiguousarray(nlist.gather(Fp_i * weights_i if weighted else Fp_i))
-        w_e = np.ascontiguousarray(nlist.gather(weights_i)) if weighted else wfp_e
-        f_ec = np.zeros((n_ext, 3))
-        epair_e = np.zeros(n_ext if energies else 1)
+        if weighted:
+            Fp_i = np.multiply(Fp_i, weights_i, out=ws.get("wFp_i", n))
+        wfp_e = gather(nlist, Fp_i, ws.get("wfp_e", n_ext))
+        w_e = gather(nlist, weights_i, ws.get("w_e", n_ext)) if weighted else wfp_e
+        f_ec = ws.get("f_ec", (n_ext, 3), zero=True)
+        epair_e = ws.get("epair_e", n_ext if energies else 1, zero=True)
         virial_6 = np.zeros(6)
         e_pair = 0.0
         if n:
             e_pair = _kernel.forces(x_ec, type_e, short_offsets_e, short_j, short_r, wfp_e,
                                     w_e, weighted, self._force_tab, t.ntypes, t.nr, rdr,
                                     f_ec, epair_e, energies, virial_6)
-        f_ic = nlist.fold(f_ec)
+        f_ic = nlist.fold(f_ec, out=np.empty((n, 3)))
         e_embed = float(np.dot(weights_i, F_i)) if weighted else float(F_i.sum())
-        energies_i = F_i + nlist.fold(epair_e) if energies else None
+        if energies:
+            F_i += nlist.fold(epair_e, out=ws.get("epair_i", n))
         return Evaluation(energy=e_embed + e_pair, forces_ic=f_ic,
-                          virial_cc=virial_matrix(virial_6), energies_i=energies_i)
+                          virial_cc=virial_matrix(virial_6),
+                          energies_i=F_i if energies else None)
 
 
 def _file_list(file):

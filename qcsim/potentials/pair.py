@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from qcsim._kernels import pair as _kernel
-from qcsim.potentials._evaluate import prepare, virial_matrix
+from qcsim.potentials._evaluate import Workspace, gather, prepare, virial_matrix
 from qcsim.potentials.base import Evaluation, register
 
 __all__ = ["PairPotential", "LJCut", "Morse"]
@@ -58,6 +58,7 @@ class PairPotential:
         self.cutoff_ab = cutoff_ab
         self.cutoff = float(cutoff_ab.max())
         self._params = np.ascontiguousarray(params_abk.reshape(-1))
+        self._ws = Workspace()
 
     def pair_terms(self, r, a: int = 0, b: int = 0):
         """phi (with the shift, if any), phi' and phi'' of types ``a``, ``b`` at ``r``.
@@ -87,14 +88,13 @@ class PairPotential:
             types_i = None
         x_ic, types_i, weights_i, offsets_e, j_n = prepare(
             nlist, x_ic, types_i, weights_i, self.cutoff, self.ntypes)
-        n = len(x_ic)
-        x_ec = np.ascontiguousarray(nlist.extended_positions(x_ic))
-        n_ext = len(x_ec)
-        type_e = np.ascontiguousarray(nlist.gather(types_i), dtype=np.int32)
+        n, n_ext, ws = len(x_ic), nlist.n_ext, self._ws
+        x_ec = nlist.extended_positions(x_ic, out=ws.get("x_ec", (n_ext, 3)))
+        type_e = gather(nlist, types_i, ws.get("type_e", n_ext, np.int32))
         weighted = weights_i is not None
-        w_e = np.ascontiguousarray(nlist.gather(weights_i)) if weighted else np.zeros(1)
-        f_ec = np.zeros((n_ext, 3))
-        epair_e = np.zeros(n_ext if energies else 1)
+        w_e = gather(nlist, weights_i, ws.get("w_e", n_ext)) if weighted else np.zeros(1)
+        f_ec = ws.get("f_ec", (n_ext, 3), zero=True)
+        epair_e = ws.get("epair_e", n_ext if energies else 1, zero=True)
         virial_6 = np.zeros(6)
         energy = 0.0
         if n:
@@ -102,9 +102,10 @@ class PairPotential:
                                          self._params, self.ntypes, self.kind,
                                          self.cutoff * self.cutoff, f_ec, epair_e, energies,
                                          virial_6)
-        return Evaluation(energy=float(energy), forces_ic=nlist.fold(f_ec),
+        f_ic = nlist.fold(f_ec, out=np.empty((n, 3)))
+        return Evaluation(energy=float(energy), forces_ic=f_ic,
                           virial_cc=virial_matrix(virial_6),
-                          energies_i=nlist.fold(epair_e) if energies else None)
+                          energies_i=nlist.fold(epair_e, out=np.empty(n)) if energies else None)
 
 
 @register("lj/cut")
