@@ -148,6 +148,15 @@ def _file_list(file):
     return [os.fspath(f) for f in file]
 
 
+def _element_list(elements):
+    """``"Cu Ni"`` or ``["Cu", "Ni"]`` -> ``["Cu", "Ni"]``; None stays None."""
+    if elements is None:
+        return None
+    if isinstance(elements, str):
+        return elements.split()
+    return [str(e) for e in elements]
+
+
 def _symbol(atomic_number: int) -> str:
     from ase.data import chemical_symbols
 
@@ -170,6 +179,7 @@ class EAM(EAMBase):
 
     def __init__(self, file, elements: list[str] | None = None):
         files = _file_list(file)
+        elements = _element_list(elements)
         if not files:
             raise PotentialFileError("eam needs at least one funcfl file")
         if elements is not None and len(elements) != len(files):
@@ -189,6 +199,7 @@ class _SetflStyle(EAMBase):
 
     def __init__(self, file, elements: list[str] | None = None):
         path = os.fspath(file)
+        elements = _element_list(elements)
         data = self._reader(path, elements)
         species = list(data.elements) if elements is None else list(elements)
         if not species:
