@@ -1,0 +1,81 @@
+"""The ``crystal`` section: an oriented cubic crystal for the QC tasks.
+
+Example (the (111)[-110] orientation used for cracks in fcc metals)::
+
+    crystal:
+      lattice: fcc
+      a: 3.615
+      orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]]   # Miller directions of x, y, z
+      element: Cu
+
+The model is periodic along z with the shortest lattice period along
+``orient[2]`` (slab mode).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qcsim.deck.schema import param, section
+from qcsim.deck.types import Choice, Float, Int, ListOf, Str
+
+__all__ = ["CrystalSettings", "LATTICES"]
+
+LATTICES = ("fcc", "bcc")
+_CUBIC = ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+# A longer period along z means fewer, denser site columns and a huge number
+# of sites per unit area: a guard against typos such as [1, 1, 100].
+MAX_PERIOD_IN_A = 12.0
+
+
+@section("crystal", doc="An oriented cubic crystal (QC tasks).")
+@dataclass(frozen=True, kw_only=True)
+class CrystalSettings:
+    """Lattice, lattice constant, orientation and element of the crystal."""
+
+    lattice: str = param(Choice(LATTICES), doc="crystal structure")
+    a: float = param(Float(gt=0), doc="cubic lattice constant", units="A")
+    orient: tuple[tuple[int, int, int], ...] = param(
+        ListOf(ListOf(Int(), length=3), length=3), _CUBIC,
+        doc="Miller directions [h, k, l] of the lab x, y and z axes: mutually orthogonal "
+            "and right-handed (x cross y along z); z is the periodic direction")
+    element: str = param(Str(), doc="chemical symbol of the atoms")
+
+    def build(self):
+        """The :class:`qcsim.lattice.Crystal` (raises GeometryError when impossible)."""
+        from qcsim.lattice import Crystal
+
+        return Crystal(self.lattice, self.a, self.orient, self.element)
+
+    def slab(self):
+        """The crystal's :class:`qcsim.lattice.SlabLattice` (periodic along z)."""
+        from qcsim.lattice import SlabLattice
+
+        return SlabLattice.of(self.build())
+
+    @classmethod
+    def check(cls, cfg, ctx, path):
+        from ase.data import chemical_symbols
+
+        from qcsim.errors import GeometryError
+
+        if cfg.element not in chemical_symbols[1:]:
+            hint = ctx.suggest(cfg.element, chemical_symbols[1:])
+            raise ctx.error(f"expected a chemical symbol such as 'Cu', got {cfg.element!r}{hint}",
+                            path + ("element",))
+        for k, d in enumerate(cfg.orient):
+            if not any(d):
+                raise ctx.error(f"direction {k} ({'xyz'[k]}) is [0, 0, 0]", path + ("orient", k))
+        try:
+            crystal = cfg.build()
+            period = crystal.period_along(2) / cfg.a
+        except GeometryError as exc:
+            raise ctx.error(str(exc), path + ("orient",)) from None
+        if period > MAX_PERIOD_IN_A:
+            raise ctx.error(f"the lattice period along z = {list(cfg.orient[2])} is "
+                            f"{period:.3g} a; slab mode allows at most {MAX_PERIOD_IN_A:g} a "
+                            "(choose a low-index z direction)", path + ("orient", 2))
+        try:
+            cfg.slab()
+        except GeometryError as exc:
+            raise ctx.error(str(exc), path + ("orient",)) from None
+        return cfg

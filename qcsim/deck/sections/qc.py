@@ -1,0 +1,94 @@
+"""The ``qc`` section: geometry and coupling of a slab-mode QC model.
+
+Example::
+
+    qc:
+      scheme: bgfc        # bgfc, bqce, qce-gfc, qcf, qce
+      r_core: 10.0        # A, radius of the atomistic core
+      r_outer: 60.0       # A, radius of the whole domain
+      growth: 1.3         # element size ratio between layers of the coarse mesh
+
+The core is centred on the lattice site (0, 0).  Around it come the handshake
+(blended schemes), the pad and the graded continuum mesh; see docs/qc.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qcsim.deck.schema import param, section
+from qcsim.deck.types import Choice, Float
+
+__all__ = ["QCSettings", "SCHEME_NAMES", "PROFILE_NAMES", "widths"]
+
+# Literal so that reading a deck does not import the model; a test checks them
+# against qcsim.coupling.
+SCHEME_NAMES = ("bgfc", "bqce", "qce-gfc", "qcf", "qce")
+PROFILE_NAMES = ("linear", "cubic", "quintic")
+BLENDED = ("bgfc", "bqce")
+PAD_CUTOFFS = {"qcf": 2}  # others: 1
+
+
+def widths(scheme: str, cutoff: float, skin: float, handshake: float | None,
+           pad: float | None) -> tuple[float, float]:
+    """Handshake and pad widths (A) that :func:`qcsim.coupling.build.build_slab_model`
+    uses for ``scheme``: 2 cutoffs of handshake for blended schemes (0 otherwise), a pad
+    of ``pad_cutoffs`` cutoffs plus the skin, unless given."""
+    if scheme not in BLENDED:
+        h = 0.0
+    else:
+        h = 2.0 * cutoff if handshake is None else handshake
+    p = PAD_CUTOFFS.get(scheme, 1) * cutoff + skin if pad is None else pad
+    return h, p
+
+
+@section("qc", doc="Geometry and coupling of the QC model (slab mode, a disk around a core).")
+@dataclass(frozen=True, kw_only=True)
+class QCSettings:
+    """Coupling scheme, region radii and widths, mesh grading, blending profile."""
+
+    scheme: str = param(Choice(SCHEME_NAMES), "bgfc",
+                        doc="coupling scheme: bgfc (blended, ghost-force corrected), bqce "
+                            "(blended), qce-gfc (sharp, corrected), qcf (force-based), qce "
+                            "(sharp, uncorrected); not used by task patch-test")
+    r_core: float = param(Float(gt=0), doc="radius of the atomistic core around the site "
+                                           "(0, 0)", units="A")
+    r_outer: float = param(Float(gt=0), doc="radius of the domain; the nodes on its "
+                                            "boundary are held", units="A")
+    handshake: float | None = param(Float(ge=0), None,
+                                    doc="width of the handshake (blended schemes only; default "
+                                        "2 cutoffs)", units="A")
+    pad: float | None = param(Float(ge=0), None,
+                              doc="width of the pad (default 1 cutoff + skin; 2 cutoffs + skin "
+                                  "for qcf)", units="A")
+    growth: float = param(Float(gt=1), 1.25, doc="size ratio of consecutive element layers "
+                                                 "of the coarse mesh")
+    profile: str = param(Choice(PROFILE_NAMES), "cubic",
+                         doc="blending function across the handshake")
+    fixed_width: float = param(Float(ge=0), 0.0,
+                               doc="nodes farther than r_outer - fixed_width from the centre "
+                                   "are held; 0: the nodes on the outer boundary", units="A")
+
+    @property
+    def center(self) -> tuple[float, float]:
+        """(x, y) of the core: the lattice site (0, 0)."""
+        return (0.0, 0.0)
+
+    def setup(self, scheme: str | None = None, skin: float = 1.0, voids=()):
+        """The :class:`qcsim.coupling.build.SlabSetup` of this section."""
+        from qcsim.coupling.build import SlabSetup
+
+        return SlabSetup(center=self.center, r_core=self.r_core, r_outer=self.r_outer,
+                         scheme=scheme or self.scheme, handshake=self.handshake, pad=self.pad,
+                         growth=self.growth, profile=self.profile,
+                         fixed_width=self.fixed_width, skin=skin, voids=tuple(voids))
+
+    @classmethod
+    def check(cls, cfg, ctx, path):
+        if cfg.r_core >= cfg.r_outer:
+            raise ctx.error(f"r_core = {cfg.r_core:g} A must be smaller than r_outer = "
+                            f"{cfg.r_outer:g} A (the core lies inside the domain)",
+                            path + ("r_core",))
+        if cfg.fixed_width >= cfg.r_outer:
+            raise ctx.error(f"fixed_width = {cfg.fixed_width:g} A would hold the whole domain "
+                            f"(r_outer = {cfg.r_outer:g} A)", path + ("fixed_width",))
+        return cfg
