@@ -94,7 +94,7 @@ CASES = [
     Case("unknown-task", edit(B, "task: relax", "task: relaxx"), 1, "task",
          "unknown task 'relaxx'; did you mean 'relax'?"),
     Case("task-null", edit(B, "task: relax", "task:"), 1, "task",
-         "expected one of relax, got nothing (null)"),
+         "got nothing (null)"),
     Case("missing-potential-file", edit(B, "Cu_mishin1", "Cu_nothere"), 5, "potential.file",
          "'Cu_nothere.eam.alloy' not found"),
     Case("element-not-in-file", edit(B, "elements: [Cu]", "elements: [Cu, Al]"), 6,
