@@ -24,6 +24,16 @@ ctypedef int64_t i64
 
 cdef double TOL_LEX = 1e-9  # same tolerance as the NumPy twin
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define QCSIM_PREFETCH(p) __builtin_prefetch(p)
+    #else
+    #define QCSIM_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void QCSIM_PREFETCH(const void*) noexcept nogil
+
 
 cdef inline i64 _floor(double v) noexcept nogil:
     # libm floor is a call without SSE4.1; inputs are far inside the i64 range
@@ -134,66 +144,91 @@ def place_entries(const double[:, ::1] x_ic, const double[:, ::1] s_ic,
                   const i32[::1] pbc_c, const double[::1] margin_c,
                   const double[::1] origin_c, const double[::1] scale_c,
                   const i32[::1] pad_c, const i32[::1] dims_c,
-                  i64[::1] cursor_b, i32[::1] owner_e, double[:, ::1] shift_ec,
-                  double[:, ::1] x_ec, i32[::1] primary_i, i64[::1] nprim_b):
+                  const double[::1] centre_c, i64[::1] cursor_b, i64[::1] record_e,
+                  i32[::1] owner_e, double[:, ::1] shift_ec, float[:, ::1] xf_ce,
+                  i32[::1] primary_i, i64[::1] nprim_b):
     """Counting-sort placement of every entry into its bin.
 
-    ``cursor_b`` enters as the first entry of each bin and leaves as one past
-    the last.  Primaries are placed before images, so within every bin the
-    primaries come first.
+    First every entry's site and image (a packed ``record_e``) is scattered to
+    its place, primaries before images so that within every bin the primaries
+    come first; then the entries are filled in order, so the wide arrays are
+    written sequentially whatever the order of the sites.
 
     Parameters
     ----------
     x_ic, s_ic, wrap_ic : (n, 3) positions, wrapped fractional coordinates and
         wrap shifts from :func:`wrap_fractional`.
     basis_cc : (3, 3) basis, rows are the cell vectors.
-    cursor_b : (n_bins,) in/out, see above.
+    centre_c : (3,) origin of the single-precision coordinates.
+    cursor_b : (n_bins,) in/out: first entry of each bin on entry, one past the
+        last on exit.
+    record_e : (n_ext,) scratch.
     owner_e : (n_ext,) out, site of each entry.
     shift_ec : (n_ext, 3) out, Cartesian shift of each entry.
-    x_ec : (n_ext, 3) out, ``x_ic[owner_e] + shift_ec``.
+    xf_ce : (3, n_ext) out, ``x_ic[owner_e] + shift_ec - centre_c`` in single
+        precision, one row per axis (the list build's fast distance filter).
     primary_i : (n,) out, entry index of each site's primary.
     nprim_b : (n_bins,) in/out, zeros on entry; number of primaries of each bin.
+
+    Returns
+    -------
+    extent : largest ``|x - centre|`` component over all entries.
+
+    Image offsets must lie in [-127, 127] along every axis.
     """
-    cdef Py_ssize_t i, n = s_ic.shape[0]
+    cdef Py_ssize_t i, n = s_ic.shape[0], n_ext = owner_e.shape[0]
     cdef i32 lo[3]
     cdef i32 hi[3]
     cdef double m[3]
+    cdef double v, extent = 0.0
     cdef i32 n0, n1, n2, g0, g1, g2, c
-    cdef i64 b, e
-    cdef int pass_
+    cdef i64 b, e, rec
     with nogil:
-        for pass_ in range(2):
-            for i in range(n):
-                if pass_ == 0:
-                    lo[0] = hi[0] = lo[1] = hi[1] = lo[2] = hi[2] = 0
-                else:
-                    for c in range(3):
-                        _image_range(s_ic[i, c], pbc_c[c], margin_c[c], &lo[c], &hi[c])
-                for n2 in range(lo[2], hi[2] + 1):
-                    g2 = _bin_axis(s_ic[i, 2] + n2, origin_c[2], scale_c[2], pad_c[2],
-                                   dims_c[2])
-                    for n1 in range(lo[1], hi[1] + 1):
-                        g1 = _bin_axis(s_ic[i, 1] + n1, origin_c[1], scale_c[1], pad_c[1],
-                                       dims_c[1])
-                        for n0 in range(lo[0], hi[0] + 1):
-                            if pass_ == 1 and n0 == 0 and n1 == 0 and n2 == 0:
-                                continue
-                            g0 = _bin_axis(s_ic[i, 0] + n0, origin_c[0], scale_c[0],
-                                           pad_c[0], dims_c[0])
-                            b = g0 + dims_c[0] * (g1 + dims_c[1] * <i64>g2)
-                            e = cursor_b[b]
-                            cursor_b[b] = e + 1
-                            m[0] = wrap_ic[i, 0] + n0
-                            m[1] = wrap_ic[i, 1] + n1
-                            m[2] = wrap_ic[i, 2] + n2
-                            owner_e[e] = <i32>i
-                            if pass_ == 0:
-                                primary_i[i] = <i32>e
-                                nprim_b[b] += 1
-                            for c in range(3):
-                                shift_ec[e, c] = (m[0] * basis_cc[0, c] + m[1] * basis_cc[1, c]
-                                                  + m[2] * basis_cc[2, c])
-                                x_ec[e, c] = x_ic[i, c] + shift_ec[e, c]
+        for i in range(n):
+            b = (_bin_axis(s_ic[i, 0], origin_c[0], scale_c[0], pad_c[0], dims_c[0])
+                 + dims_c[0] * (_bin_axis(s_ic[i, 1], origin_c[1], scale_c[1], pad_c[1], dims_c[1])
+                 + dims_c[1] * <i64>_bin_axis(s_ic[i, 2], origin_c[2], scale_c[2], pad_c[2],
+                                              dims_c[2])))
+            e = cursor_b[b]
+            cursor_b[b] = e + 1
+            nprim_b[b] += 1
+            primary_i[i] = <i32>e
+            record_e[e] = (<i64>i << 24) | (128 << 16) | (128 << 8) | 128
+        for i in range(n):
+            for c in range(3):
+                _image_range(s_ic[i, c], pbc_c[c], margin_c[c], &lo[c], &hi[c])
+            for n2 in range(lo[2], hi[2] + 1):
+                g2 = _bin_axis(s_ic[i, 2] + n2, origin_c[2], scale_c[2], pad_c[2], dims_c[2])
+                for n1 in range(lo[1], hi[1] + 1):
+                    g1 = _bin_axis(s_ic[i, 1] + n1, origin_c[1], scale_c[1], pad_c[1],
+                                   dims_c[1])
+                    for n0 in range(lo[0], hi[0] + 1):
+                        if n0 == 0 and n1 == 0 and n2 == 0:
+                            continue
+                        g0 = _bin_axis(s_ic[i, 0] + n0, origin_c[0], scale_c[0], pad_c[0],
+                                       dims_c[0])
+                        b = g0 + dims_c[0] * (g1 + dims_c[1] * <i64>g2)
+                        e = cursor_b[b]
+                        cursor_b[b] = e + 1
+                        record_e[e] = ((<i64>i << 24) | ((n2 + 128) << 16) | ((n1 + 128) << 8)
+                                       | (n0 + 128))
+        for e in range(n_ext):
+            rec = record_e[e]
+            i = rec >> 24
+            owner_e[e] = <i32>i
+            m[0] = wrap_ic[i, 0] + <double>((rec & 255) - 128)
+            m[1] = wrap_ic[i, 1] + <double>(((rec >> 8) & 255) - 128)
+            m[2] = wrap_ic[i, 2] + <double>(((rec >> 16) & 255) - 128)
+            for c in range(3):
+                v = m[0] * basis_cc[0, c] + m[1] * basis_cc[1, c] + m[2] * basis_cc[2, c]
+                shift_ec[e, c] = v
+                v = x_ic[i, c] + v - centre_c[c]
+                xf_ce[c, e] = <float>v
+                if v > extent:
+                    extent = v
+                elif -v > extent:
+                    extent = -v
+    return extent
 
 
 cdef inline bint _lex_positive(const double* a, const double* b) noexcept nogil:
@@ -209,49 +244,194 @@ cdef inline bint _lex_positive(const double* a, const double* b) noexcept nogil:
     return False
 
 
-cdef inline i64 _scan(const double* xp, const i32* op, const double* sp, i64 e,
-                      i64 lo, i64 hi, double rcs2, i32* jp, i64 pos) noexcept nogil:
-    """Append to jp[pos:] the entries lo..hi-1 that primary e keeps; new pos."""
-    cdef double xi = xp[3 * e], yi = xp[3 * e + 1], zi = xp[3 * e + 2]
-    cdef double dx, dy, dz, d2
-    cdef i32 oi = op[e], ok
-    cdef i64 k
-    cdef bint keep
-    for k in range(lo, hi):
-        dx = xp[3 * k] - xi
-        dy = xp[3 * k + 1] - yi
-        dz = xp[3 * k + 2] - zi
-        d2 = dx * dx + dy * dy + dz * dz
-        ok = op[k]
-        if ok == oi:  # rare: the entry itself or an image of its own site
-            keep = d2 < rcs2 and _lex_positive(sp + 3 * k, sp + 3 * e)
-        else:
-            keep = (d2 < rcs2) & (ok > oi)
-        jp[pos] = <i32>k  # written always, kept only if pos advances: no branch
-        pos += keep
+cdef extern from *:
+    """
+    /* Four candidates through the single-precision distance filter.
+       Writes the surely kept ones (entry numbers base + lane, lanes in the
+       bit mask valid, which is 1, 3, 7 or 15)
+       to out[0..3] (all four slots may be written), returns how many, and
+       sets *undecided to the bit mask of lanes that need the exact test:
+       within rout of the probe and either beyond rin (near the radius) or of
+       the probe's own site.  SSE2 where available, plain C otherwise. */
+    #if defined(__SSE2__) && !defined(QCSIM_NO_SIMD)
+    #include <emmintrin.h>
+    static const int32_t qcsim_lanes[16][4] = {
+        {0,0,0,0}, {0,0,0,0}, {1,0,0,0}, {0,1,0,0}, {2,0,0,0}, {0,2,0,0}, {1,2,0,0},
+        {0,1,2,0}, {3,0,0,0}, {0,3,0,0}, {1,3,0,0}, {0,1,3,0}, {2,3,0,0}, {0,2,3,0},
+        {1,2,3,0}, {0,1,2,3}};
+    static const int qcsim_bits[16] = {0,1,1,2,1,2,2,3,1,2,2,3,2,3,3,4};
+    static inline int qcsim_filter4(const float *x, const float *y, const float *z,
+                                    const int32_t *owner, float xi, float yi, float zi,
+                                    int32_t oi, float rin2, float rout2, int32_t base,
+                                    int valid, int32_t *out, int *undecided) {
+        __m128 dx = _mm_sub_ps(_mm_loadu_ps(x), _mm_set1_ps(xi));
+        __m128 dy = _mm_sub_ps(_mm_loadu_ps(y), _mm_set1_ps(yi));
+        __m128 dz = _mm_sub_ps(_mm_loadu_ps(z), _mm_set1_ps(zi));
+        __m128 d2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy)),
+                               _mm_mul_ps(dz, dz));
+        __m128 in = _mm_cmplt_ps(d2, _mm_set1_ps(rin2));
+        __m128 near = _mm_cmplt_ps(d2, _mm_set1_ps(rout2));
+        __m128i o = _mm_loadu_si128((const __m128i *)owner);
+        __m128 gt = _mm_castsi128_ps(_mm_cmpgt_epi32(o, _mm_set1_epi32(oi)));
+        __m128 eq = _mm_castsi128_ps(_mm_cmpeq_epi32(o, _mm_set1_epi32(oi)));
+        int sure = _mm_movemask_ps(_mm_and_ps(in, gt)) & valid;
+        *undecided = _mm_movemask_ps(_mm_or_ps(_mm_andnot_ps(in, _mm_and_ps(near, gt)),
+                                               _mm_and_ps(near, eq))) & valid;
+        _mm_storeu_si128((__m128i *)out,
+                         _mm_add_epi32(_mm_set1_epi32(base),
+                                       _mm_loadu_si128((const __m128i *)qcsim_lanes[sure])));
+        return qcsim_bits[sure];
+    }
+    #else
+    static inline int qcsim_filter4(const float *x, const float *y, const float *z,
+                                    const int32_t *owner, float xi, float yi, float zi,
+                                    int32_t oi, float rin2, float rout2, int32_t base,
+                                    int valid, int32_t *out, int *undecided) {
+        int lane, n = 0;
+        *undecided = 0;
+        for (lane = 0; lane < 4 && (valid >> lane) & 1; lane++) {
+            float dx = x[lane] - xi, dy = y[lane] - yi, dz = z[lane] - zi;
+            float d2 = dx * dx + dy * dy + dz * dz;
+            if (d2 < rout2 && (owner[lane] == oi || (owner[lane] > oi && !(d2 < rin2))))
+                *undecided |= 1 << lane;
+            else if (d2 < rin2 && owner[lane] > oi)
+                out[n++] = base + lane;
+        }
+        return n;
+    }
+    #endif
+    """
+    int qcsim_filter4(const float* x, const float* y, const float* z, const i32* owner,
+                      float xi, float yi, float zi, i32 oi, float rin2, float rout2,
+                      i32 base, int valid, i32* out, int* undecided) noexcept nogil
+
+
+cdef struct Probe:
+    # one primary entry and what its scan needs
+    const float* xf
+    const float* yf
+    const float* zf
+    const i32* owner
+    const double* x_ic
+    const double* shift
+    i64 e, n_ext
+    i32 o
+    float xi, yi, zi
+    double x[3]
+    float rin2, rout2
+    double rcs2
+
+
+cdef inline void _probe(Probe* p, i64 e) noexcept nogil:
+    """Point the probe at primary entry e."""
+    cdef int c
+    cdef i32 o = p.owner[e]
+    p.e = e
+    p.o = o
+    for c in range(3):
+        p.x[c] = p.x_ic[3 * o + c] + p.shift[3 * e + c]
+    p.xi = p.xf[e]
+    p.yi = p.yf[e]
+    p.zi = p.zf[e]
+    if e + 1 < p.n_ext:  # sites are read in bin order, far apart when input order is random
+        QCSIM_PREFETCH(p.x_ic + 3 * p.owner[e + 1])
+
+
+cdef inline bint _exact(const Probe* p, i64 k) noexcept nogil:
+    """The exact test of candidate k: owner rule, then double-precision distance."""
+    cdef const double* xk = p.x_ic + 3 * p.owner[k]
+    cdef const double* sk = p.shift + 3 * k
+    cdef double dx = xk[0] + sk[0] - p.x[0]
+    cdef double dy = xk[1] + sk[1] - p.x[1]
+    cdef double dz = xk[2] + sk[2] - p.x[2]
+    if p.owner[k] < p.o:
+        return False
+    if dx * dx + dy * dy + dz * dz >= p.rcs2:
+        return False
+    if p.owner[k] == p.o:
+        return _lex_positive(sk, p.shift + 3 * p.e)
+    return True
+
+
+cdef inline i64 _scan(const Probe* p, i64 lo, i64 hi, i32* jp, i64 pos) noexcept nogil:
+    """Append to jp[pos:] the entries lo..hi-1 that the probe keeps; new pos.
+
+    Candidates go four at a time through a single-precision filter that sorts
+    them into surely kept, surely dropped and undecided (near the radius, or
+    the probe's own site); only the undecided ones get the exact test
+    (:func:`_exact`), so the list equals the exact double-precision one.  Up
+    to 3 slots past the returned pos may be overwritten.
+    """
+    # locals, not p.*: the stores to jp could alias the probe's fields
+    cdef const float* xf = p.xf
+    cdef const float* yf = p.yf
+    cdef const float* zf = p.zf
+    cdef const i32* ow = p.owner
+    cdef float xi = p.xi, yi = p.yi, zi = p.zi, rin2 = p.rin2, rout2 = p.rout2
+    cdef i32 oi = p.o
+    cdef i64 t = lo, full = hi - 3, stop = hi
+    cdef int lane, valid = 15, undecided
+    if stop > p.n_ext - 3:  # the filter reads 4 entries
+        stop = p.n_ext - 3
+    while t < stop:
+        if t >= full:  # the last, partial group
+            valid = (1 << (hi - t)) - 1
+        pos += qcsim_filter4(xf + t, yf + t, zf + t, ow + t, xi, yi, zi, oi, rin2, rout2,
+                             <i32>t, valid, jp + pos, &undecided)
+        if undecided:
+            for lane in range(4):
+                if (undecided >> lane) & 1:
+                    jp[pos] = <i32>(t + lane)
+                    pos += _exact(p, t + lane)
+        t += 4
+    while t < hi:
+        jp[pos] = <i32>t
+        pos += _exact(p, t)
+        t += 1
     return pos
 
 
-def half_list_strips(const double[:, ::1] x_ec, const i32[::1] owner_e,
-                     const double[:, ::1] shift_ec, const i64[::1] start_b,
-                     const i64[::1] nprim_b, const i64[::1] strip_s, const i64[::1] width_s,
-                     double rcs, Py_ssize_t b_first, i64[::1] offsets_e, i32[::1] j_n):
+cdef inline void _init_probe(Probe* p, const float[:, ::1] xf_ce, const i32[::1] owner_e,
+                             const double[:, ::1] x_ic, const double[:, ::1] shift_ec,
+                             double rcs, double tol_d2) noexcept nogil:
+    p.xf = &xf_ce[0, 0]
+    p.yf = &xf_ce[1, 0]
+    p.zf = &xf_ce[2, 0]
+    p.owner = &owner_e[0]
+    p.x_ic = &x_ic[0, 0]
+    p.shift = &shift_ec[0, 0]
+    p.n_ext = owner_e.shape[0]
+    p.rcs2 = rcs * rcs
+    p.rin2 = <float>(rcs * rcs - tol_d2)
+    p.rout2 = <float>(rcs * rcs + tol_d2)
+
+
+def half_list_strips(const float[:, ::1] xf_ce, const i32[::1] owner_e,
+                     const double[:, ::1] x_ic, const double[:, ::1] shift_ec,
+                     const i64[::1] start_b, const i64[::1] nprim_b,
+                     const i64[::1] strip_s, const i64[::1] width_s,
+                     double rcs, double tol_d2, Py_ssize_t b_first,
+                     i64[::1] offsets_e, i32[::1] j_n):
     """Fill the CSR half list over a fixed stencil, bin by bin, from ``b_first``.
 
     Primary entry ``e`` (the first ``nprim_b[b]`` entries of its bin ``b``)
     keeps every entry ``k`` of the stencil with ``|x_k - x_e| < rcs`` and
     ``owner_e[k] > owner_e[e]``, or the same owner and ``shift_ec[k] -
-    shift_ec[e]`` lexicographically positive.  Image entries get empty rows.
-    Any cell shape.
+    shift_ec[e]`` lexicographically positive, where ``x_e = x_ic[owner_e[e]] +
+    shift_ec[e]`` in double precision.  Image entries get empty rows.  Any
+    cell shape.
 
     Parameters
     ----------
-    x_ec, owner_e, shift_ec : (n_ext, 3), (n_ext,), (n_ext, 3) entries in bin order.
+    xf_ce : (3, n_ext) single-precision entry positions from :func:`place_entries`.
+    owner_e, shift_ec : (n_ext,), (n_ext, 3) entries in bin order.
+    x_ic : (n, 3) site positions.
     start_b : (n_bins + 1,) first entry of each bin.
     nprim_b : (n_bins,) number of primaries in each bin.
     strip_s, width_s : (n_strips,) stencil as runs of bins: strip ``s`` of bin
         ``b`` is bins ``b + strip_s[s]`` .. ``b + strip_s[s] + width_s[s] - 1``.
     rcs : list radius, cutoff + skin.
+    tol_d2 : bound on the single-precision error of a squared distance near rcs.
     b_first : bin to start from; ``offsets_e[start_b[b_first]]`` must be set.
     offsets_e : (n_ext + 1,) out, row offsets.
     j_n : (capacity,) out, neighbour entries.
@@ -262,29 +442,30 @@ def half_list_strips(const double[:, ::1] x_ec, const i32[::1] owner_e,
         caller grows it and calls again from ``b_stop``).
     """
     cdef Py_ssize_t n_bins = start_b.shape[0] - 1, n_strips = strip_s.shape[0]
-    cdef const double* xp = &x_ec[0, 0] if x_ec.shape[0] > 0 else NULL
-    cdef const double* sp = &shift_ec[0, 0] if shift_ec.shape[0] > 0 else NULL
-    cdef const i32* op = &owner_e[0] if owner_e.shape[0] > 0 else NULL
     cdef i32* jp = &j_n[0] if j_n.shape[0] > 0 else NULL
     cdef i64 cap = j_n.shape[0]
-    cdef double rcs2 = rcs * rcs
+    cdef Probe p
     cdef Py_ssize_t b, s
     cdef i64 e, e_prim, e_end, lo, hi, pos, bs
+    if owner_e.shape[0] == 0:
+        return n_bins
     with nogil:
+        _init_probe(&p, xf_ce, owner_e, x_ic, shift_ec, rcs, tol_d2)
         pos = offsets_e[start_b[b_first]]
         for b in range(b_first, n_bins):
             e = start_b[b]
             e_prim = e + nprim_b[b]
             e_end = start_b[b + 1]
             while e < e_prim:
+                _probe(&p, e)
                 for s in range(n_strips):
                     bs = b + strip_s[s]
                     lo = start_b[bs]
                     hi = start_b[bs + width_s[s]]
-                    if pos + (hi - lo) > cap:
+                    if pos + (hi - lo) + 4 > cap:
                         with gil:
                             return b
-                    pos = _scan(xp, op, sp, e, lo, hi, rcs2, jp, pos)
+                    pos = _scan(&p, lo, hi, jp, pos)
                 offsets_e[e + 1] = pos
                 e += 1
             while e < e_end:
@@ -293,12 +474,13 @@ def half_list_strips(const double[:, ::1] x_ec, const i32[::1] owner_e,
     return n_bins
 
 
-def half_list_box(const double[:, ::1] x_ec, const i32[::1] owner_e,
-                  const double[:, ::1] shift_ec, const i64[::1] start_b,
-                  const i64[::1] nprim_b, const double[:, ::1] inv_cc,
-                  const double[::1] origin_c, const double[::1] scale_c,
-                  const i32[::1] pad_c, const i32[::1] dims_c, const double[::1] edge_c,
-                  double rcs, Py_ssize_t b_first, i64[::1] offsets_e, i32[::1] j_n):
+def half_list_box(const float[:, ::1] xf_ce, const i32[::1] owner_e,
+                  const double[:, ::1] x_ic, const double[:, ::1] shift_ec,
+                  const i64[::1] start_b, const i64[::1] nprim_b,
+                  const double[:, ::1] inv_cc, const double[::1] origin_c,
+                  const double[::1] scale_c, const i32[::1] pad_c, const i32[::1] dims_c,
+                  const double[::1] edge_c, double rcs, double tol_d2, Py_ssize_t b_first,
+                  i64[::1] offsets_e, i32[::1] j_n):
     """Fill the CSR half list for a grid of rectangular bins, stencil per entry.
 
     Same result as :func:`half_list_strips`, for grids whose basis vectors are
@@ -316,26 +498,30 @@ def half_list_box(const double[:, ::1] x_ec, const i32[::1] owner_e,
     Other parameters and the return value as in :func:`half_list_strips`.
     """
     cdef Py_ssize_t n_bins = start_b.shape[0] - 1
-    cdef const double* xp = &x_ec[0, 0] if x_ec.shape[0] > 0 else NULL
-    cdef const double* sp = &shift_ec[0, 0] if shift_ec.shape[0] > 0 else NULL
-    cdef const i32* op = &owner_e[0] if owner_e.shape[0] > 0 else NULL
     cdef i32* jp = &j_n[0] if j_n.shape[0] > 0 else NULL
     cdef i64 cap = j_n.shape[0]
     cdef double rcs2 = rcs * rcs
-    cdef i64 d0 = dims_c[0], d1 = dims_c[1], d2 = dims_c[2]
+    cdef i64 d0 = dims_c[0], d1 = dims_c[1]
     cdef i32 r0 = pad_c[0], r1 = pad_c[1], r2 = pad_c[2]
-    cdef double w0 = edge_c[0], w1 = edge_c[1], w2 = edge_c[2]
+    cdef double inv_w0 = 1.0 / edge_c[0], w1 = edge_c[1], w2 = edge_c[2]
     # squared distances to the rows k1 (k2) bins away along axis 1 (2)
     cdef double gap1[64]
     cdef double gap2[64]
+    # the rows to scan for one entry, as bin ranges
+    cdef i64 row_lo[4096]
+    cdef i64 row_hi[4096]
+    cdef Probe p
     cdef double g[3]
-    cdef double s, h, q
+    cdef double h, q
     cdef Py_ssize_t b
     cdef i64 b0, b1, b2, e, e_prim, e_end, lo, hi, pos, row, k0lo, k0hi
-    cdef int c, k1, k2
-    if r1 > 31 or r2 > 31:
+    cdef int c, k1, k2, n_rows, t
+    if r1 > 31 or r2 > 31 or (2 * r1 + 1) * (2 * r2 + 1) > 4096:
         raise ValueError("stencil reach above 31 bins")
+    if owner_e.shape[0] == 0:
+        return n_bins
     with nogil:
+        _init_probe(&p, xf_ce, owner_e, x_ic, shift_ec, rcs, tol_d2)
         pos = offsets_e[start_b[b_first]]
         b0 = b_first % d0
         b1 = (b_first // d0) % d1
@@ -345,22 +531,24 @@ def half_list_box(const double[:, ::1] x_ec, const i32[::1] owner_e,
             e_prim = e + nprim_b[b]
             e_end = start_b[b + 1]
             while e < e_prim:
+                _probe(&p, e)
                 for c in range(3):
-                    s = (xp[3 * e] * inv_cc[0, c] + xp[3 * e + 1] * inv_cc[1, c]
-                         + xp[3 * e + 2] * inv_cc[2, c])
-                    g[c] = (s - origin_c[c]) * scale_c[c] + pad_c[c]
+                    g[c] = ((p.x[0] * inv_cc[0, c] + p.x[1] * inv_cc[1, c]
+                             + p.x[2] * inv_cc[2, c] - origin_c[c]) * scale_c[c] + pad_c[c])
                 for k1 in range(-r1, r1 + 1):
                     q = _gap(g[1], b1 + k1) * w1
                     gap1[k1 + r1] = q * q
                 for k2 in range(-r2, r2 + 1):
                     q = _gap(g[2], b2 + k2) * w2
                     gap2[k2 + r2] = q * q
+                # first the row ranges (independent of each other: they pipeline) ...
+                n_rows = 0
                 for k2 in range(-r2, r2 + 1):
                     for k1 in range(-r1, r1 + 1):
                         h = rcs2 - gap1[k1 + r1] - gap2[k2 + r2]
                         if h <= 0.0:
                             continue
-                        h = sqrt(h) / w0 + 1e-9
+                        h = sqrt(h) * inv_w0 + 1e-9
                         k0lo = _floor(g[0] - h)
                         k0hi = _floor(g[0] + h)
                         if k0lo < b0 - r0:
@@ -368,12 +556,17 @@ def half_list_box(const double[:, ::1] x_ec, const i32[::1] owner_e,
                         if k0hi > b0 + r0:
                             k0hi = b0 + r0
                         row = d0 * (b1 + k1 + d1 * (b2 + k2))
-                        lo = start_b[row + k0lo]
-                        hi = start_b[row + k0hi + 1]
-                        if pos + (hi - lo) > cap:
-                            with gil:
-                                return b
-                        pos = _scan(xp, op, sp, e, lo, hi, rcs2, jp, pos)
+                        row_lo[n_rows] = row + k0lo
+                        row_hi[n_rows] = row + k0hi + 1
+                        n_rows += 1
+                # ... then the scans
+                for t in range(n_rows):
+                    lo = start_b[row_lo[t]]
+                    hi = start_b[row_hi[t]]
+                    if pos + (hi - lo) + 4 > cap:
+                        with gil:
+                            return b
+                    pos = _scan(&p, lo, hi, jp, pos)
                 offsets_e[e + 1] = pos
                 e += 1
             while e < e_end:

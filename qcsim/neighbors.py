@@ -37,13 +37,18 @@ The list is rebuilt when the cell, the periodicity or the number of sites
 changes, or when some site has moved more than half the skin since the last
 build.
 
-Algorithm: cell binning by counting sort (bins of about a third of
-``cutoff + skin``, aligned with the periodic cell so that every image of a bin
-is a bin), then a scan of a pruned stencil of bins around every primary; the
-stencil is stored as runs of bins along the fastest axis, which are
-contiguous runs of entries.  The kernels are in
-``cython_kernels/neighbors.pyx``; the plain NumPy twin used by the tests is
-``tests/twins/neighbors.py``.
+Algorithm: the entries are binned by counting sort on a grid aligned with
+the periodic cell (every image of a bin is a bin), then every primary scans
+the bins its sphere of radius ``cutoff + skin`` can reach.  A run of bins
+along axis 0 is a contiguous run of entries, so a scan is a few contiguous
+sweeps; candidates go four at a time through a single-precision distance
+filter, and only those within round-off of the radius (or images of the
+probe's own site) are decided in double precision, so the list is the exact
+double-precision one.  Rectangular cells get bins of the full radius across
+and 1/16 of it along axis 0, with each sweep cut to the chord of the sphere;
+other cells get bins of a third of the radius and a fixed, pruned stencil.
+The kernels are in ``cython_kernels/neighbors.pyx``; the plain NumPy twin
+used by the tests is ``tests/twins/neighbors.py``.
 """
 from __future__ import annotations
 
@@ -57,9 +62,9 @@ from qcsim.errors import GeometryError
 __all__ = ["NeighborList"]
 
 # bins per cutoff + skin (tuned with scripts/bench_neighbors.py)
-BINS_PER_RADIUS = 3  # any cell: every axis
-BINS_ALONG_ROWS = 8  # rectangular bins: along axis 0, where the stencil is cut per entry
-BINS_ACROSS_ROWS = 2  # rectangular bins: across
+BINS_PER_RADIUS = 3  # any cell, every axis
+BINS_ALONG_ROWS = 16  # rectangular cells, axis 0 (each sweep is cut to the sphere's chord)
+BINS_ACROSS_ROWS = 1  # rectangular cells, axes 1 and 2
 
 
 class NeighborList:
@@ -89,6 +94,7 @@ class NeighborList:
         self.n_builds = 0
         self._key = None
         self._x_built = None
+        self._stencil = (None, None)  # (key, strips) of the last fixed stencil
 
     # -- public API --------------------------------------------------------
     def update(self, x_ic, cell_cc, pbc_c) -> bool:
@@ -214,32 +220,49 @@ class NeighborList:
         np.cumsum(count_b, out=start_b[1:])
         cursor_b = start_b[:-1].copy()
         owner_e = np.empty(n_ext, np.int32)
-        shift_ec, x_ec = np.empty((n_ext, 3)), np.empty((n_ext, 3))
+        shift_ec, xf_ce = np.empty((n_ext, 3)), np.empty((3, n_ext), np.float32)
         primary_i = np.empty(n, np.int32)
         nprim_b = count_b  # reused: its counts are in start_b now
         nprim_b[:] = 0
-        _k.place_entries(x_ic, s_ic, wrap_ic, basis_cc, *args, cursor_b, owner_e,
-                         shift_ec, x_ec, primary_i, nprim_b)
+        centre_c = 0.5 * (lo_c + hi_c) @ basis_cc
+        extent = _k.place_entries(x_ic, s_ic, wrap_ic, basis_cc, *args, centre_c, cursor_b,
+                                  np.empty(n_ext, np.int64), owner_e, shift_ec, xf_ce,
+                                  primary_i, nprim_b)
         del s_ic, wrap_ic, cursor_b
         if grid.rectangular:
             stencil = (inv_cc, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c,
                        grid.edge_c)
             kernel = _k.half_list_box
         else:
-            stencil = grid.strips(rcs)
+            key = (basis_cc.tobytes(), grid.width_c.tobytes(), grid.dims_c.tobytes(), rcs)
+            if self._stencil[0] != key:
+                self._stencil = (key, grid.strips(rcs))
+            stencil = self._stencil[1]
             kernel = _k.half_list_strips
         offsets_e = np.zeros(n_ext + 1, np.int64)
         j_n = np.empty(max(int(n * grid.half_neighbours_estimate(n, rcs)), 64), np.int32)
         b = 0
         while True:
-            b = kernel(x_ec, owner_e, shift_ec, start_b, nprim_b, *stencil, rcs, b,
-                       offsets_e, j_n)
+            b = kernel(xf_ce, owner_e, x_ic, shift_ec, start_b, nprim_b, *stencil, rcs,
+                       _single_precision_tolerance(extent, rcs), b, offsets_e, j_n)
             if b == grid.n_bins:
                 break
             j_n.resize(int(len(j_n) * 1.5) + 1024, refcheck=False)
         j_n.resize(int(offsets_e[-1]), refcheck=False)
         self.owner_e, self.shift_ec, self.primary_i = owner_e, shift_ec, primary_i
         self.offsets_e, self.j_n = offsets_e, j_n
+
+
+def _single_precision_tolerance(extent, rcs):
+    """Bound on |d2_single - d2_double| for a pair near the radius rcs.
+
+    Entry positions are rounded to float32 relative to a centre, with
+    components up to ``extent``; each component of a separation is then off by
+    at most ``a``, and its square by ``2 |d| a + a^2`` per component.
+    """
+    ulp = lambda v: float(np.spacing(np.float32(v)))  # noqa: E731
+    a = 2 * ulp(extent) + ulp(2 * rcs)
+    return 2 * (2 * np.sqrt(3) * rcs * a + 3 * a * a + 8 * ulp(rcs * rcs))
 
 
 def _checked(x_ic, cell_cc, pbc_c):
@@ -294,8 +317,8 @@ class _Grid:
     bins so that a stencil never leaves the grid.  When the basis vectors are
     orthogonal (``rectangular``), bins are fine along axis 0 (the stencil is
     cut per entry to the chord of its sphere, see ``half_list_box``) and about
-    half the radius across; otherwise they are about a third of the radius
-    and the stencil is fixed (``strips``).
+    the radius across; otherwise they are about a third of the radius and the
+    stencil is fixed (``strips``).
     """
 
     def __init__(self, basis_cc, pbc_c, lo_c, hi_c, n, rcs):
@@ -306,8 +329,10 @@ class _Grid:
         self.basis_cc, self.pbc_c = basis_cc, pbc_c
         gram_cc = basis_cc @ basis_cc.T
         norm_c = np.sqrt(np.diag(gram_cc))
-        self.rectangular = bool(np.all(np.abs(gram_cc - np.diag(np.diag(gram_cc)))
-                                       <= 1e-12 * np.outer(norm_c, norm_c)))
+        off_cc = gram_cc - np.diag(np.diag(gram_cc))
+        self.rectangular = bool(np.all(np.abs(off_cc) <= 1e-12 * np.outer(norm_c, norm_c)))
+        if np.any(pbc_c & (rcs / self.height_c > 120)):
+            raise GeometryError("a periodic cell height is below 1/120 of cutoff + skin")
         periodic_images = np.prod(np.where(pbc_c, 1 + 2 * rcs / self.height_c, 1.0))
         max_bins = 4 * n * periodic_images + 4096
         if self.rectangular:
@@ -372,14 +397,8 @@ def _min_distance(k_kc, m_cc):
     minimum of this convex quadratic over the box lies in the relative interior
     of one of the box's 27 faces, so trying all of them is exact.
 
-    Parameters
-    ----------
-    k_kc : (n_k, 3) integer offsets (as float).
-    m_cc : (3, 3) rows are the bin edge vectors.
-
-    Returns
-    -------
-    (n_k,) distances.
+    ``k_kc`` (n_k, 3) holds integer offsets (as float), ``m_cc`` (3, 3) the bin
+    edge vectors as rows; returns the (n_k,) distances.
     """
     best_k = np.full(len(k_kc), np.inf)
     for face in itertools.product((-1.0, 0.0, 1.0), repeat=3):

@@ -121,6 +121,35 @@ def test_tiny_triclinic_cells_many_layers():
         assert_same_pairs(random_positions(rng, cell, 3), cell, pbc, 4.0, 0.5)
 
 
+@pytest.mark.parametrize("pbc", [(True, False, True), (False, False, True), (True,) * 3])
+def test_rotated_rectangular_cell(pbc):
+    """Orthogonal cell vectors that are not along x, y, z (per-entry stencil path)."""
+    rng = np.random.default_rng(21)
+    cell = np.diag([9.0, 7.0, 8.0]) @ _rotation(rng)
+    assert_same_pairs(random_positions(rng, cell, 150), cell, pbc, 3.5, 0.6)
+
+
+def test_thin_slab():
+    """QC slab mode: periodic along z with one short lattice period, free in-plane."""
+    rng = np.random.default_rng(6)
+    cell = np.diag([20.0, 20.0, 2.55])
+    x_ic = random_positions(rng, cell, 120, outside=0.0)
+    assert_same_pairs(x_ic, cell, (False, False, True), 4.5, 1.0)
+
+
+def test_site_order_does_not_matter():
+    rng = np.random.default_rng(12)
+    cell = random_cell(rng, (8.0, 10.0), True)
+    x_ic = random_positions(rng, cell, 100)
+    perm = rng.permutation(100)
+    r_max = 3.7 * (1 - 1e-9)
+    a = pairs_of(built(x_ic, cell, (True,) * 3, 3.0, 0.7), x_ic, r_max)
+    b = pairs_of(built(x_ic[perm], cell, (True,) * 3, 3.0, 0.7), x_ic[perm], r_max)
+    back = [(int(perm[i]), int(perm[j]), *d) for i, j, *d in b]
+    flip = [(j, i, *(-np.array(d) + 0.0)) if (i > j) else (i, j, *d) for i, j, *d in back]
+    assert sorted(a) == sorted(flip)
+
+
 def test_dense_cluster_grows_pair_buffer():
     """Density far above the bounding-box estimate: the buffer must grow."""
     rng = np.random.default_rng(5)
@@ -203,6 +232,8 @@ def test_errors():
         built(np.zeros((2, 3)), np.diag([1.0, 1.0, 0.0]), (True,) * 3, 2.0)
     with pytest.raises(GeometryError):
         built(np.array([[0, 0, np.nan]]), np.eye(3), (False,) * 3, 2.0)
+    with pytest.raises(GeometryError):
+        built(np.zeros((1, 3)), np.diag([5.0, 5.0, 0.01]), (True,) * 3, 2.0)
     with pytest.raises(ValueError):
         NeighborList(0.0)
 
