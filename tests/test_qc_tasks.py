@@ -203,7 +203,8 @@ def test_xdmf_temporal_frames_of_any_dimension(tmp_path):
         for k in range(3):
             write_mesh_frame(f, k, X, [[0, 1, 2, 3], [1, 2, 3, 4]], 0.1 * k * X,
                              node_data={"beta": np.linspace(0, 1, 5), "flag": np.arange(5) > 2},
-                             element_data={"strain": [0.1, 0.2], "F": np.tile(np.eye(3), (2, 1, 1))},
+                             element_data={"strain": [0.1, 0.2],
+                                           "F": np.tile(np.eye(3), (2, 1, 1))},
                              time=0.5 * k)
         write_xdmf(tmp_path / "r.xdmf", f, h5_name="r.h5")
         with pytest.raises(ValueError, match="expected"):

@@ -35,7 +35,8 @@ def make_potential(potential):
     return make(potential.style, **potential.kwargs())
 
 
-def resolved_radius(qc, scheme: str, cutoff: float, skin: float, slab) -> tuple[float, float, float]:
+def resolved_radius(qc, scheme: str, cutoff: float, skin: float,
+                    slab) -> tuple[float, float, float]:
     """(handshake, pad, radius of the fully resolved disk) as the builder makes them."""
     h, p = widths(scheme, cutoff, skin, qc.handshake, qc.pad)
     return h, p, qc.r_core + h + p + slab.row_spacing
