@@ -65,6 +65,9 @@ class EAMBase:
     species : element of each type index.
     tables : the LAMMPS tables (:class:`~qcsim.potentials.eam_tables.EAMTables`).
     masses : atomic mass of each type (g/mol).
+
+    An object keeps work arrays between evaluations: one evaluation at a time
+    per object (use one object per thread).
     """
 
     style = "eam"

@@ -47,6 +47,9 @@ class PairPotential:
     cutoff : largest cutoff (A); a pair counts when ``r^2 < cutoff_ab^2``.
     species : None (untyped; type indices select rows of the parameter tables).
     ntypes : number of types of the parameter tables.
+
+    An object keeps work arrays between evaluations: one evaluation at a time
+    per object (use one object per thread).
     """
 
     style = ""
