@@ -14,11 +14,13 @@ packed per ordered type pair (a, b) and knot m (1-based, row 0 unused):
 * ``frho_tab[(a * (nrho + 1) + m) * 7 + k]``: LAMMPS's 7 coefficients of the
   embedding function of type a.
 
-Every kernel writes into arrays its caller allocated and zeroed.  The density
-pass also writes the short list (pairs inside the cutoff and their
-distances) that the force pass runs over.  The def
-functions take typed memoryviews; the loops run on raw pointers without the
-GIL (no aliasing of memoryview structs in the inner loops).
+Every kernel accumulates into arrays its caller allocated and zeroed.  The
+density pass also writes the short list (pairs inside the cutoff and their
+distances) that the force pass runs over.  The def functions take typed
+memoryviews and check their lengths; the loops run on raw pointers without
+the GIL (no aliasing of memoryview structs in the inner loops).  Neighbour
+and type indices are trusted: the neighbour list and the Python wrapper
+guarantee them.
 """
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
@@ -26,6 +28,19 @@ from libc.stdint cimport int32_t, int64_t
 cdef enum:
     DENS_STRIDE = 8
     FORCE_STRIDE = 16
+
+
+cdef int _check_entries(Py_ssize_t n_ext, Py_ssize_t n_types, Py_ssize_t n_offsets,
+                        Py_ssize_t n_out) except -1:
+    if n_types < n_ext or n_out < n_ext or n_offsets != n_ext + 1:
+        raise ValueError("per-entry arrays must have n_ext entries, offsets n_ext + 1")
+    return 0
+
+
+cdef int _check_table(Py_ssize_t size, int ntypes, int nr, int stride) except -1:
+    if ntypes < 1 or nr < 2 or size < <Py_ssize_t>ntypes * ntypes * (nr + 1) * stride:
+        raise ValueError("table is smaller than ntypes^2 (nr + 1) rows")
+    return 0
 
 
 cdef inline Py_ssize_t _within(const double* x, const int32_t* j_n, Py_ssize_t e,
@@ -67,9 +82,15 @@ def density(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     list order; the force pass runs over it.
     """
     cdef Py_ssize_t n_ext = x_ec.shape[0]
+    _check_entries(n_ext, type_e.shape[0], offsets_e.shape[0], rho_e.shape[0])
+    _check_table(dens_tab.shape[0], ntypes, nr, DENS_STRIDE)
+    if short_offsets_e.shape[0] != n_ext + 1:
+        raise ValueError("short_offsets_e must have n_ext + 1 entries")
     if n_ext == 0 or j_n.shape[0] == 0:
         short_offsets_e[:] = 0
         return
+    if offsets_e[n_ext] > j_n.shape[0]:
+        raise ValueError("offsets_e runs past the end of j_n")
     if short_j.shape[0] < j_n.shape[0] or short_r.shape[0] < j_n.shape[0]:
         raise ValueError("short list arrays are smaller than the neighbour list")
     with nogil:
@@ -127,6 +148,10 @@ def embed(const double[::1] rho_i, const int32_t[::1] type_i, const double[::1] 
     """
     cdef Py_ssize_t i, n_sites = rho_i.shape[0]
     cdef const double* c
+    if type_i.shape[0] < n_sites or F_i.shape[0] < n_sites or Fp_i.shape[0] < n_sites:
+        raise ValueError("type_i, F_i and Fp_i need one value per site")
+    if nrho < 2 or frho_tab.shape[0] < (nrho + 1) * 7:
+        raise ValueError("frho_tab is smaller than (nrho + 1) rows")
     cdef double p, rho, fp, phi
     cdef int m
     with nogil:
@@ -171,8 +196,16 @@ def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     cdef double energy = 0.0
     cdef double v[6]
     cdef int k
+    _check_entries(n_ext, type_e.shape[0], short_offsets_e.shape[0], f_ec.shape[0])
+    _check_table(force_tab.shape[0], ntypes, nr, FORCE_STRIDE)
+    if wfp_e.shape[0] < n_ext or (weighted and w_e.shape[0] < n_ext):
+        raise ValueError("wfp_e and w_e need one value per entry")
+    if (want_epair and epair_e.shape[0] < n_ext) or virial_6.shape[0] != 6:
+        raise ValueError("epair_e needs one value per entry, virial_6 six")
     if n_ext == 0 or short_offsets_e[n_ext] == 0:
         return 0.0
+    if short_j.shape[0] < short_offsets_e[n_ext] or short_r.shape[0] < short_offsets_e[n_ext]:
+        raise ValueError("short_offsets_e runs past the end of the short list")
     with nogil:
         # constant flags: the compiler specialises the inlined loop for each case
         if weighted and want_epair:

@@ -39,8 +39,15 @@ def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     cdef int k
     if kind != LJ and kind != MORSE:
         raise ValueError(f"unknown pair kind {kind}")
+    if (type_e.shape[0] < n_ext or f_ec.shape[0] < n_ext or offsets_e.shape[0] != n_ext + 1
+            or (weighted and w_e.shape[0] < n_ext) or (want_epair and epair_e.shape[0] < n_ext)):
+        raise ValueError("per-entry arrays must have n_ext entries, offsets n_ext + 1")
+    if ntypes < 1 or params.shape[0] < ntypes * ntypes * NPARAM or virial_6.shape[0] != 6:
+        raise ValueError("params must hold ntypes^2 rows of 8, virial_6 six values")
     if n_ext == 0 or j_n.shape[0] == 0:
         return 0.0
+    if offsets_e[n_ext] > j_n.shape[0]:
+        raise ValueError("offsets_e runs past the end of j_n")
     for e in range(n_ext):
         if offsets_e[e + 1] - offsets_e[e] > longest:
             longest = offsets_e[e + 1] - offsets_e[e]

@@ -294,3 +294,18 @@ def test_short_neighbor_list_cutoff_is_rejected():
     nl.update(atoms.positions, atoms.cell.array, atoms.pbc)
     with pytest.raises(ValueError, match="cutoff"):
         pot.compute(nl, atoms.positions, np.zeros(len(atoms), dtype=np.int32))
+
+
+def test_kernels_check_array_lengths():
+    rng = np.random.default_rng(0)
+    x_ec, offsets_e, j_n = random_list(rng, 6, 4.0)
+    type_e = np.zeros(6, dtype=np.int32)
+    tab = np.zeros(1 * 1 * 11 * 8)
+    short = (np.zeros(7, dtype=np.int64), np.zeros(len(j_n), dtype=np.int32), np.zeros(len(j_n)))
+    with pytest.raises(ValueError, match="per-entry"):
+        kernel.density(x_ec, type_e, offsets_e, j_n, tab, 1, 10, 1.0, 16.0, np.zeros(5), *short)
+    with pytest.raises(ValueError, match="table"):
+        kernel.density(x_ec, type_e, offsets_e, j_n, tab, 2, 10, 1.0, 16.0, np.zeros(6), *short)
+    with pytest.raises(ValueError, match="wfp_e"):
+        kernel.forces(x_ec, type_e, *short, np.zeros(3), np.zeros(6), True, np.zeros(11 * 16),
+                      1, 10, 1.0, np.zeros((6, 3)), np.zeros(6), True, np.zeros(6))

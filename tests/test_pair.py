@@ -172,3 +172,14 @@ def test_registry_and_parameter_checks():
         LJCut(epsilon=[[1.0, 2.0], [1.0, 1.0]], sigma=1.0, cutoff=2.5)
     with pytest.raises(ValueError, match="positive"):
         LJCut(epsilon=1.0, sigma=-1.0, cutoff=2.5)
+
+
+def test_kernel_checks_array_lengths():
+    rng = np.random.default_rng(0)
+    x_ec, offsets_e, j_n = random_list(rng, 6, 4.0)
+    args = (np.zeros(6, dtype=np.int32), offsets_e, j_n, np.zeros(6), True, np.zeros(8), 1, 0,
+            4.0, np.zeros((5, 3)), np.zeros(6), True, np.zeros(6))
+    with pytest.raises(ValueError, match="per-entry"):
+        kernel.pair_forces(x_ec, *args)
+    with pytest.raises(ValueError, match="kind"):
+        kernel.pair_forces(x_ec, *args[:7], 7, *args[8:])
