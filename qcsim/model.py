@@ -189,6 +189,24 @@ class QCModel:
         f = self.forces(U)[~self.fixed_n]
         return np.linalg.norm(f, axis=1)
 
+    def reference_stiffness(self, free_only: bool = True) -> sp.csr_matrix:
+        """Linear-elastic stiffness of the whole mesh (eV/A^2).
+
+        The Cauchy-Born tangent at the reference state, assembled with full
+        weight on every element, fine ones included: the preconditioner that
+        makes iteration counts independent of the mesh size.
+        """
+        d = self.mesh.dim
+        _, _, C = self.cb.evaluate(np.eye(3)[None], tangent=True)
+        C_red = C[0][:, :d, :, :d].reshape(3 * d, 3 * d)
+        C_red = 0.5 * (C_red + C_red.T)
+        M = sp.kron(sp.diags(self.mesh.volumes_t), sp.csr_matrix(C_red), format="csr")
+        K = (self._D.T @ M @ self._D).tocsr()
+        if free_only:
+            free = self.free_dofs
+            K = K[free][:, free]
+        return K
+
     # -- bookkeeping -----------------------------------------------------------------
     def volume_check(self, atomic_volume: float) -> tuple[float, float]:
         """(sum_i (1 - beta_i) V_atom + sum_T w_T, total mesh volume): equal when every

@@ -1,0 +1,62 @@
+"""The elastic preconditioner: SPD stiffness, and iteration counts independent of domain size."""
+import numpy as np
+import pytest
+
+from qcsim import Calculator
+from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.lattice import Crystal
+from qcsim.solvers import lbfgs
+from qcsim.solvers.precon import ElasticPreconditioner
+
+
+@pytest.fixture(scope="module")
+def setup():
+    pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential
+    return pot, Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+
+
+def relax_iterations(pot, crystal, R, precon):
+    model, _ = build_slab_model(pot, crystal, SlabSetup(r_core=10, r_outer=R, voids=((0, 0),)))
+    F0 = np.eye(3)
+    F0[1, 1] += 0.01
+    model.U_nc[:] = model.homogeneous(F0)
+    model.update_correction(F0)
+    free = ~model.fixed_n
+    model.U_nc[free] += 0.02 * np.sin(7 * model.mesh.X_nc[free, :1] / R)
+    P = ElasticPreconditioner(model.reference_stiffness()) if precon else None
+    res = lbfgs(model.objective(), model.get_dofs(), fmax=1e-4, max_steps=2000, precon=P)
+    assert res.converged
+    return res.iterations, model
+
+
+def test_stiffness_is_symmetric_positive_definite(setup):
+    pot, crystal = setup
+    model, _ = build_slab_model(pot, crystal, SlabSetup(r_core=8, r_outer=40))
+    K = model.reference_stiffness().toarray()
+    assert np.allclose(K, K.T, atol=1e-10 * np.abs(K).max())
+    assert np.linalg.eigvalsh(K).min() > 0
+    # K is the Hessian of the Cauchy-Born energy at the reference: check one column
+    # against finite differences of the full-weight continuum gradient
+    free = model.free_dofs
+    k = free[len(free) // 2]
+    h = 1e-6
+    U = np.zeros_like(model.U_nc)
+    model._w_t, w_saved = model.mesh.volumes_t.copy(), model._w_t
+    model._active_t, a_saved = np.arange(model.mesh.n_elements), model._active_t
+    rows = (model._active_t[:, None] * 3 * 2 + np.arange(6)).ravel()
+    model._D_active, D_saved = model._D[rows], model._D_active
+    Up, Um = U.copy(), U.copy()
+    Up.flat[k] += h
+    Um.flat[k] -= h
+    fd = (model.continuum(Up)[1].ravel() - model.continuum(Um)[1].ravel())[free] / (2 * h)
+    model._w_t, model._active_t, model._D_active = w_saved, a_saved, D_saved
+    assert np.abs(fd - K[:, list(free).index(k)]).max() < 1e-6 * np.abs(K).max()
+
+
+def test_iterations_do_not_grow_with_domain_size(setup):
+    pot, crystal = setup
+    its = [relax_iterations(pot, crystal, R, True)[0] for R in (60, 240, 960)]
+    plain = relax_iterations(pot, crystal, 240, False)[0]
+    assert max(its) <= 20
+    assert max(its) - min(its) <= 5
+    assert plain > 3 * max(its)
