@@ -20,10 +20,10 @@ def test_properties_and_list_reuse():
     assert np.isclose(atoms.get_potential_energies().sum(), e, rtol=0, atol=1e-10)
     assert np.isclose(atoms.get_potential_energy(apply_constraint=False), e)
     builds = calc.nlist.n_builds
-    atoms.positions[0] += 0.3  # less than skin/2: no rebuild
+    atoms.positions[0, 0] += 0.3  # less than skin/2: no rebuild
     atoms.get_forces()
     assert calc.nlist.n_builds == builds
-    atoms.positions[0] += 0.3  # now 0.6 > 0.5
+    atoms.positions[0, 0] += 0.3  # now 0.6 > 0.5
     atoms.get_forces()
     assert calc.nlist.n_builds == builds + 1
 
