@@ -35,6 +35,7 @@ from qcsim import Calculator
 from qcsim.coupling.build import SlabSetup, build_slab_model
 from qcsim.lattice import Crystal
 from qcsim.solvers import fire, lbfgs
+from qcsim.solvers.precon import ElasticPreconditioner
 
 SCHEMES = ["bgfc", "bqce", "qce-gfc", "qcf", "qce"]
 ORIENT = ((1, 1, -2), (1, 1, 1), (1, -1, 0))
@@ -56,8 +57,11 @@ def solve(pot, crystal, setup, F0, fmax):
     fun = model.objective()
     u0 = model.get_dofs()
     e0 = np.nan if model.scheme.force_based else fun(u0)[0]
-    solver = fire if model.scheme.force_based else lbfgs
-    res = solver(fun, u0, fmax=fmax, max_steps=20000)
+    if model.scheme.force_based:
+        res = fire(fun, u0, fmax=fmax, max_steps=50000)
+    else:
+        precon = ElasticPreconditioner(model.reference_stiffness())
+        res = lbfgs(fun, u0, fmax=fmax, max_steps=20000, precon=precon)
     if not res.converged:
         raise RuntimeError(f"{setup.scheme} r_core={setup.r_core}: {res.message}")
     model.set_dofs(res.x)
@@ -99,7 +103,7 @@ def main():
                     help="growth ratio per core radius (same length as --cores): refine the "
                          "far field together with the core; default 1.25 for all")
     ap.add_argument("--half-length", type=int, default=2)
-    ap.add_argument("--fmax", type=float, default=1e-5)
+    ap.add_argument("--fmax", type=float, default=1e-6)
     ap.add_argument("--out", default="convergence_out")
     args = ap.parse_args()
     out = Path(args.out)
