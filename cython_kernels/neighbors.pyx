@@ -67,30 +67,41 @@ cdef inline void _image_range(double s, bint periodic, double margin,
 
 
 def wrap_fractional(const double[:, ::1] x_ic, const double[:, ::1] inv_cc,
-                    const i32[::1] pbc_c, double[:, ::1] s_ic, double[:, ::1] wrap_ic,
+                    const i32[::1] pbc_c, const i32[::1] order_i, double[:, ::1] x_tc,
+                    double[:, ::1] s_tc, double[:, ::1] wrap_tc,
                     double[::1] lo_c, double[::1] hi_c):
     """Fractional coordinates, wrapped into [0, 1) along periodic axes.
+
+    Row ``t`` of the outputs belongs to site ``order_i[t]``: the later passes
+    read them in that order, which the caller makes spatial when it can, so
+    that only this pass reads the sites out of order.
 
     Parameters
     ----------
     x_ic : (n, 3) positions, n >= 1.
     inv_cc : (3, 3) inverse of the basis (rows = basis vectors), ``s = x @ inv``.
     pbc_c : (3,) 1 where the axis is periodic.
-    s_ic : (n, 3) out, wrapped fractional coordinates.
-    wrap_ic : (n, 3) out, the integer (stored as float) lattice shift applied.
-    lo_c, hi_c : (3,) out, smallest and largest of ``s_ic`` along each axis.
+    order_i : (n,) a permutation of the sites.
+    x_tc : (n, 3) out, ``x_ic[order_i]``.
+    s_tc : (n, 3) out, wrapped fractional coordinates.
+    wrap_tc : (n, 3) out, the integer (stored as float) lattice shift applied.
+    lo_c, hi_c : (3,) out, smallest and largest of ``s_tc`` along each axis.
     """
-    cdef Py_ssize_t i, n = x_ic.shape[0]
+    cdef Py_ssize_t t, i, n = x_ic.shape[0]
     cdef int c
     cdef double s, k
     with nogil:
         for c in range(3):
             lo_c[c] = 1e300
             hi_c[c] = -1e300
-        for i in range(n):
+        for t in range(n):
+            i = order_i[t]
+            x_tc[t, 0] = x_ic[i, 0]
+            x_tc[t, 1] = x_ic[i, 1]
+            x_tc[t, 2] = x_ic[i, 2]
             for c in range(3):
-                s = (x_ic[i, 0] * inv_cc[0, c] + x_ic[i, 1] * inv_cc[1, c]
-                     + x_ic[i, 2] * inv_cc[2, c])
+                s = (x_tc[t, 0] * inv_cc[0, c] + x_tc[t, 1] * inv_cc[1, c]
+                     + x_tc[t, 2] * inv_cc[2, c])
                 k = 0.0
                 if pbc_c[c]:
                     k = -<double>_floor(s)
@@ -98,8 +109,8 @@ def wrap_fractional(const double[:, ::1] x_ic, const double[:, ::1] inv_cc,
                     if s >= 1.0:  # s was a tiny negative number
                         s = s - 1.0
                         k = k - 1.0
-                s_ic[i, c] = s
-                wrap_ic[i, c] = k
+                s_tc[t, c] = s
+                wrap_tc[t, c] = k
                 if s < lo_c[c]:
                     lo_c[c] = s
                 if s > hi_c[c]:
@@ -111,6 +122,9 @@ def count_entries(const double[:, ::1] s_ic, const i32[::1] pbc_c,
                   const double[::1] scale_c, const i32[::1] pad_c, const i32[::1] dims_c,
                   i64[::1] count_b):
     """Add the number of entries (primary and images) of each bin to ``count_b``.
+
+    ``s_ic`` may hold the sites in any order (the ``s_tc`` of
+    :func:`wrap_fractional`).
 
     Returns
     -------
@@ -139,25 +153,25 @@ def count_entries(const double[:, ::1] s_ic, const i32[::1] pbc_c,
     return total
 
 
-def place_entries(const double[:, ::1] x_ic, const double[:, ::1] s_ic,
-                  const double[:, ::1] wrap_ic, const double[:, ::1] basis_cc,
-                  const i32[::1] pbc_c, const double[::1] margin_c,
-                  const double[::1] origin_c, const double[::1] scale_c,
-                  const i32[::1] pad_c, const i32[::1] dims_c,
+def place_entries(const i32[::1] order_i, const double[:, ::1] x_tc,
+                  const double[:, ::1] s_tc, const double[:, ::1] wrap_tc,
+                  const double[:, ::1] basis_cc, const i32[::1] pbc_c,
+                  const double[::1] margin_c, const double[::1] origin_c,
+                  const double[::1] scale_c, const i32[::1] pad_c, const i32[::1] dims_c,
                   const double[::1] centre_c, i64[::1] cursor_b, i64[::1] record_e,
                   i32[::1] owner_e, double[:, ::1] shift_ec, float[:, ::1] xf_ce,
-                  i32[::1] primary_i, i64[::1] nprim_b):
+                  i32[::1] primary_i, i64[::1] nprim_b, i32[::1] order_out_i):
     """Counting-sort placement of every entry into its bin.
 
-    First every entry's site and image (a packed ``record_e``) is scattered to
-    its place, primaries before images so that within every bin the primaries
-    come first; then the entries are filled in order, so the wide arrays are
-    written sequentially whatever the order of the sites.
+    First every entry's row ``t`` and image (a packed ``record_e``) is
+    scattered to its place, primaries before images so that within every bin
+    the primaries come first; then the entries are filled in order, so the
+    wide arrays are written sequentially.
 
     Parameters
     ----------
-    x_ic, s_ic, wrap_ic : (n, 3) positions, wrapped fractional coordinates and
-        wrap shifts from :func:`wrap_fractional`.
+    order_i, x_tc, s_tc, wrap_tc : (n,), (n, 3) x 3, the sites' order and
+        their rows from :func:`wrap_fractional`.
     basis_cc : (3, 3) basis, rows are the cell vectors.
     centre_c : (3,) origin of the single-precision coordinates.
     cursor_b : (n_bins,) in/out: first entry of each bin on entry, one past the
@@ -169,6 +183,8 @@ def place_entries(const double[:, ::1] x_ic, const double[:, ::1] s_ic,
         precision, one row per axis (the list build's fast distance filter).
     primary_i : (n,) out, entry index of each site's primary.
     nprim_b : (n_bins,) in/out, zeros on entry; number of primaries of each bin.
+    order_out_i : (n,) out, the sites in the order of their primary entries:
+        the best ``order_i`` for the next build.
 
     Returns
     -------
@@ -176,53 +192,57 @@ def place_entries(const double[:, ::1] x_ic, const double[:, ::1] s_ic,
 
     Image offsets must lie in [-127, 127] along every axis.
     """
-    cdef Py_ssize_t i, n = s_ic.shape[0], n_ext = owner_e.shape[0]
+    cdef Py_ssize_t t, n = s_tc.shape[0], n_ext = owner_e.shape[0]
     cdef i32 lo[3]
     cdef i32 hi[3]
     cdef double m[3]
     cdef double v, extent = 0.0
     cdef i32 n0, n1, n2, g0, g1, g2, c
-    cdef i64 b, e, rec
+    cdef i64 b, e, rec, k = 0
+    cdef i64 primary_code = (128 << 16) | (128 << 8) | 128
     with nogil:
-        for i in range(n):
-            b = (_bin_axis(s_ic[i, 0], origin_c[0], scale_c[0], pad_c[0], dims_c[0])
-                 + dims_c[0] * (_bin_axis(s_ic[i, 1], origin_c[1], scale_c[1], pad_c[1], dims_c[1])
-                 + dims_c[1] * <i64>_bin_axis(s_ic[i, 2], origin_c[2], scale_c[2], pad_c[2],
+        for t in range(n):
+            b = (_bin_axis(s_tc[t, 0], origin_c[0], scale_c[0], pad_c[0], dims_c[0])
+                 + dims_c[0] * (_bin_axis(s_tc[t, 1], origin_c[1], scale_c[1], pad_c[1], dims_c[1])
+                 + dims_c[1] * <i64>_bin_axis(s_tc[t, 2], origin_c[2], scale_c[2], pad_c[2],
                                               dims_c[2])))
             e = cursor_b[b]
             cursor_b[b] = e + 1
             nprim_b[b] += 1
-            primary_i[i] = <i32>e
-            record_e[e] = (<i64>i << 24) | (128 << 16) | (128 << 8) | 128
-        for i in range(n):
+            primary_i[order_i[t]] = <i32>e
+            record_e[e] = (<i64>t << 24) | primary_code
+        for t in range(n):
             for c in range(3):
-                _image_range(s_ic[i, c], pbc_c[c], margin_c[c], &lo[c], &hi[c])
+                _image_range(s_tc[t, c], pbc_c[c], margin_c[c], &lo[c], &hi[c])
             for n2 in range(lo[2], hi[2] + 1):
-                g2 = _bin_axis(s_ic[i, 2] + n2, origin_c[2], scale_c[2], pad_c[2], dims_c[2])
+                g2 = _bin_axis(s_tc[t, 2] + n2, origin_c[2], scale_c[2], pad_c[2], dims_c[2])
                 for n1 in range(lo[1], hi[1] + 1):
-                    g1 = _bin_axis(s_ic[i, 1] + n1, origin_c[1], scale_c[1], pad_c[1],
+                    g1 = _bin_axis(s_tc[t, 1] + n1, origin_c[1], scale_c[1], pad_c[1],
                                    dims_c[1])
                     for n0 in range(lo[0], hi[0] + 1):
                         if n0 == 0 and n1 == 0 and n2 == 0:
                             continue
-                        g0 = _bin_axis(s_ic[i, 0] + n0, origin_c[0], scale_c[0], pad_c[0],
+                        g0 = _bin_axis(s_tc[t, 0] + n0, origin_c[0], scale_c[0], pad_c[0],
                                        dims_c[0])
                         b = g0 + dims_c[0] * (g1 + dims_c[1] * <i64>g2)
                         e = cursor_b[b]
                         cursor_b[b] = e + 1
-                        record_e[e] = ((<i64>i << 24) | ((n2 + 128) << 16) | ((n1 + 128) << 8)
+                        record_e[e] = ((<i64>t << 24) | ((n2 + 128) << 16) | ((n1 + 128) << 8)
                                        | (n0 + 128))
         for e in range(n_ext):
             rec = record_e[e]
-            i = rec >> 24
-            owner_e[e] = <i32>i
-            m[0] = wrap_ic[i, 0] + <double>((rec & 255) - 128)
-            m[1] = wrap_ic[i, 1] + <double>(((rec >> 8) & 255) - 128)
-            m[2] = wrap_ic[i, 2] + <double>(((rec >> 16) & 255) - 128)
+            t = rec >> 24
+            owner_e[e] = order_i[t]
+            if rec & 0xFFFFFF == primary_code:
+                order_out_i[k] = order_i[t]
+                k += 1
+            m[0] = wrap_tc[t, 0] + <double>((rec & 255) - 128)
+            m[1] = wrap_tc[t, 1] + <double>(((rec >> 8) & 255) - 128)
+            m[2] = wrap_tc[t, 2] + <double>(((rec >> 16) & 255) - 128)
             for c in range(3):
                 v = m[0] * basis_cc[0, c] + m[1] * basis_cc[1, c] + m[2] * basis_cc[2, c]
                 shift_ec[e, c] = v
-                v = x_ic[i, c] + v - centre_c[c]
+                v = x_tc[t, c] + v - centre_c[c]
                 xf_ce[c, e] = <float>v
                 if v > extent:
                     extent = v

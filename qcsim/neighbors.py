@@ -84,6 +84,9 @@ class NeighborList:
     offsets_e : (n_ext + 1,) int64, CSR row offsets into ``j_n``.
     j_n : (n_pairs,) int32, neighbour entry of each listed pair.
     n_builds : how many times the list was built.
+
+    A build replaces these arrays, except that ``j_n`` is a view of storage
+    the list reuses: copy it if you need it after the next build.
     """
 
     def __init__(self, cutoff: float, skin: float = 1.0):
@@ -95,6 +98,8 @@ class NeighborList:
         self._key = None
         self._x_built = None
         self._stencil = (None, None)  # (key, strips) of the last fixed stencil
+        self._j_buffer = None  # j_n is a view of it
+        self._order_i = np.zeros(0, np.int32)  # sites in the last build's bin order
 
     # -- public API --------------------------------------------------------
     def update(self, x_ic, cell_cc, pbc_c) -> bool:
@@ -205,30 +210,32 @@ class NeighborList:
     def _build(self, x_ic, cell_cc, pbc_c, rcs):
         n = len(x_ic)
         basis_cc = _basis(cell_cc, pbc_c)
-        s_ic, wrap_ic = np.empty((n, 3)), np.empty((n, 3))
-        lo_c, hi_c = np.empty(3), np.empty(3)
-        pbc32_c = pbc_c.astype(np.int32)
         inv_cc = np.linalg.inv(basis_cc)
-        _k.wrap_fractional(x_ic, inv_cc, pbc32_c, s_ic, wrap_ic, lo_c, hi_c)
+        pbc32_c = pbc_c.astype(np.int32)
+        # the sites in the previous build's bin order: spatial, so the scatter stays local
+        order_i = self._order_i if len(self._order_i) == n else np.arange(n, dtype=np.int32)
+        x_tc, s_tc, wrap_tc = np.empty((n, 3)), np.empty((n, 3)), np.empty((n, 3))
+        lo_c, hi_c = np.empty(3), np.empty(3)
+        _k.wrap_fractional(x_ic, inv_cc, pbc32_c, order_i, x_tc, s_tc, wrap_tc, lo_c, hi_c)
         grid = _Grid(basis_cc, pbc_c, lo_c, hi_c, n, rcs)
         args = (pbc32_c, grid.margin_c, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c)
         count_b = np.zeros(grid.n_bins, np.int64)
-        n_ext = _k.count_entries(s_ic, *args, count_b)
+        n_ext = _k.count_entries(s_tc, *args, count_b)
         if n_ext >= 2**31:
             raise GeometryError(f"{n_ext} extended entries: too many for int32 indices")
         start_b = np.zeros(grid.n_bins + 1, np.int64)
         np.cumsum(count_b, out=start_b[1:])
         cursor_b = start_b[:-1].copy()
-        owner_e = np.empty(n_ext, np.int32)
-        shift_ec, xf_ce = np.empty((n_ext, 3)), np.empty((3, n_ext), np.float32)
-        primary_i = np.empty(n, np.int32)
         nprim_b = count_b  # reused: its counts are in start_b now
         nprim_b[:] = 0
+        owner_e, primary_i = np.empty(n_ext, np.int32), np.empty(n, np.int32)
+        shift_ec, xf_ce = np.empty((n_ext, 3)), np.empty((3, n_ext), np.float32)
+        self._order_i = np.empty(n, np.int32)
         centre_c = 0.5 * (lo_c + hi_c) @ basis_cc
-        extent = _k.place_entries(x_ic, s_ic, wrap_ic, basis_cc, *args, centre_c, cursor_b,
-                                  np.empty(n_ext, np.int64), owner_e, shift_ec, xf_ce,
-                                  primary_i, nprim_b)
-        del s_ic, wrap_ic, cursor_b
+        extent = _k.place_entries(order_i, x_tc, s_tc, wrap_tc, basis_cc, *args, centre_c,
+                                  cursor_b, np.empty(n_ext, np.int64), owner_e, shift_ec,
+                                  xf_ce, primary_i, nprim_b, self._order_i)
+        del x_tc, s_tc, wrap_tc, cursor_b
         if grid.rectangular:
             stencil = (inv_cc, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c,
                        grid.edge_c)
@@ -240,17 +247,30 @@ class NeighborList:
             stencil = self._stencil[1]
             kernel = _k.half_list_strips
         offsets_e = np.zeros(n_ext + 1, np.int64)
-        j_n = np.empty(max(int(n * grid.half_neighbours_estimate(n, rcs)), 64), np.int32)
+        j_buf = self._pair_buffer(int(n * grid.half_neighbours_estimate(n, rcs)) + 64)
         b = 0
         while True:
             b = kernel(xf_ce, owner_e, x_ic, shift_ec, start_b, nprim_b, *stencil, rcs,
-                       _single_precision_tolerance(extent, rcs), b, offsets_e, j_n)
+                       _single_precision_tolerance(extent, rcs), b, offsets_e, j_buf)
             if b == grid.n_bins:
                 break
-            j_n.resize(int(len(j_n) * 1.5) + 1024, refcheck=False)
-        j_n.resize(int(offsets_e[-1]), refcheck=False)
+            j_buf = self._pair_buffer(int(len(j_buf) * 1.5) + 1024,
+                                      keep=int(offsets_e[start_b[b]]))
         self.owner_e, self.shift_ec, self.primary_i = owner_e, shift_ec, primary_i
-        self.offsets_e, self.j_n = offsets_e, j_n
+        self.offsets_e, self.j_n = offsets_e, j_buf[:offsets_e[-1]]
+
+    def _pair_buffer(self, size, keep=0):
+        """Storage for ``j_n``, kept between builds (fresh pages cost page faults).
+
+        Reallocated when too small or more than twice too large; the first
+        ``keep`` values survive.
+        """
+        old = self._j_buffer
+        if old is None or len(old) < size or len(old) > 2 * size + 4096:
+            self._j_buffer = np.empty(size, np.int32)
+            if keep:
+                self._j_buffer[:keep] = old[:keep]
+        return self._j_buffer
 
 
 def _single_precision_tolerance(extent, rcs):

@@ -258,6 +258,20 @@ def test_rebuild_on_displacement_and_cell_change():
     assert nl.update(large[:-1], cell * 1.01, (True, True, False)) and nl.n_builds == 5
 
 
+def test_rebuilds_of_one_list_reuse_storage_safely():
+    """Sparse, dense, then sparse again through the same list: each build is exact."""
+    rng = np.random.default_rng(13)
+    nl = NeighborList(3.0, 0.5)
+    # same n twice in a row: the second build visits sites in the first's bin order
+    for n, size in [(30, 12.0), (400, 9.0), (20, 15.0), (300, 8.0), (300, 8.5)]:
+        cell = random_cell(rng, (size, size + 1.0), True)
+        x_ic = random_positions(rng, cell, n)
+        nl.build(x_ic, cell, (True,) * 3)
+        assert_layout(nl, x_ic)
+        ref = twin.pair_set(x_ic, *twin.build(x_ic, cell, (True,) * 3, 3.5), 3.5 * (1 - 1e-9))
+        assert sorted(pairs_of(nl, x_ic, 3.5 * (1 - 1e-9))) == sorted(ref)
+
+
 def test_list_stays_valid_under_skin():
     """Every pair within the cutoff is still listed after moves below skin / 2."""
     rng = np.random.default_rng(8)
