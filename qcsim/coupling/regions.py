@@ -14,7 +14,7 @@ import numpy as np
 
 from qcsim.errors import GeometryError
 
-__all__ = ["Regions", "disk_regions", "PROFILES", "CORE", "HANDSHAKE", "PAD", "CONTINUUM", "VOID"]
+__all__ = ["Regions", "disk_regions", "union_regions", "PROFILES", "CORE", "HANDSHAKE", "PAD", "CONTINUUM", "VOID"]
 
 CORE, HANDSHAKE, PAD, CONTINUUM, VOID = 0, 1, 2, 3, 4
 
@@ -67,22 +67,37 @@ def disk_regions(mesh, center, r_core: float, handshake: float, pad: float,
 
     Distances are measured in the mesh coordinates (the first ``d`` axes).
     """
+    c = np.asarray(center, dtype=float)[: mesh.dim]
+    if r_core < 0:
+        raise GeometryError("core radius must be non-negative")
+    dist = np.maximum(np.linalg.norm(mesh.X_nc[:, : mesh.dim] - c, axis=1) - r_core, 0.0)
+    return _regions_from_distance(dist, handshake, pad, profile, f"radius {r_core} A")
+
+
+def union_regions(mesh, core_disks, handshake: float, pad: float,
+                  profile: str = "cubic") -> Regions:
+    """Regions around a union of core disks [(cx, cy, r), ...] (slab mode)."""
+    from qcsim.mesh.graded import distance_to_disks
+
+    dist = distance_to_disks(mesh.X_nc[:, :2], core_disks)
+    return _regions_from_distance(dist, handshake, pad, profile, f"disks {core_disks}")
+
+
+def _regions_from_distance(dist, handshake, pad, profile, what) -> Regions:
     if profile not in PROFILES:
         raise GeometryError(f"unknown blending profile {profile!r}; known: {', '.join(PROFILES)}")
-    if r_core < 0 or handshake < 0 or pad < 0:
-        raise GeometryError("core radius, handshake and pad widths must be non-negative")
-    c = np.asarray(center, dtype=float)[: mesh.dim]
-    dist = np.maximum(np.linalg.norm(mesh.X_nc[:, : mesh.dim] - c, axis=1) - r_core, 0.0)
+    if handshake < 0 or pad < 0:
+        raise GeometryError("handshake and pad widths must be non-negative")
     if handshake > 0:
         beta = PROFILES[profile](np.clip(dist / handshake, 0.0, 1.0))
     else:
         beta = (dist > 0).astype(float)
-    flag = np.full(mesh.n_nodes, CONTINUUM, dtype=np.int8)
+    flag = np.full(len(dist), CONTINUUM, dtype=np.int8)
     flag[dist < handshake + pad] = PAD
     flag[beta < 1.0] = HANDSHAKE
     flag[beta == 0.0] = CORE
     if not np.any(flag == CORE):
-        raise GeometryError(f"the atomistic core (radius {r_core} A) contains no lattice site")
+        raise GeometryError(f"the atomistic core ({what}) contains no lattice site")
     return Regions(beta, flag)
 
 

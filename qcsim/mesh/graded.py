@@ -19,7 +19,7 @@ from qcsim.errors import GeometryError
 from qcsim.lattice.slab import SlabLattice
 from qcsim.mesh.mesh import Mesh
 
-__all__ = ["Slit", "graded_disk_mesh", "spacing_level"]
+__all__ = ["Slit", "graded_disk_mesh", "graded_mesh", "spacing_level", "distance_to_disks"]
 
 
 @dataclass(frozen=True)
@@ -44,34 +44,57 @@ def spacing_level(r: np.ndarray, r_fine: float, h0: float, growth: float) -> np.
     return np.left_shift(np.int64(1), k)
 
 
+def distance_to_disks(xy_n: np.ndarray, disks) -> np.ndarray:
+    """Distance of points (n, 2) from a union of disks [(cx, cy, r), ...] (0 inside)."""
+    disks = np.asarray(disks, dtype=float).reshape(-1, 3)
+    xy_n = np.asarray(xy_n, dtype=float).reshape(-1, 2)
+    d = np.full(len(xy_n), np.inf)
+    for cx, cy, r in disks:
+        d = np.minimum(d, np.hypot(xy_n[:, 0] - cx, xy_n[:, 1] - cy) - r)
+    return np.maximum(d, 0.0)
+
+
 def graded_disk_mesh(slab: SlabLattice, center, r_fine: float, r_outer: float,
                      growth: float = 1.25, slit: Slit | None = None,
                      row0: int | None = None) -> Mesh:
-    """Graded triangulation of the sites of a disk.
+    """Graded triangulation of the sites of a disk, fully resolved within ``r_fine``
+    of ``center`` (see :func:`graded_mesh`)."""
+    if not (0 < r_fine < r_outer):
+        raise GeometryError(f"need 0 < r_fine < r_outer, got r_fine={r_fine}, r_outer={r_outer}")
+    c = np.asarray(center, dtype=float)
+    return graded_mesh(slab, [(c[0], c[1], r_fine)], c, r_outer, growth, slit, row0)
+
+
+def graded_mesh(slab: SlabLattice, resolved, center, r_outer: float, growth: float = 1.25,
+                slit: Slit | None = None, row0: int | None = None) -> Mesh:
+    """Graded triangulation of the sites of a disk of radius ``r_outer`` about ``center``.
 
     Parameters
     ----------
     slab : the site lattice.
-    center : (x, y) of the fully resolved region's centre (A).
-    r_fine : every site within this radius is a node (A).
-    r_outer : radius of the domain (A).
-    growth : ratio between the sizes of consecutive element layers (> 1).
+    resolved : disks [(cx, cy, r), ...]: every site inside one is a node (A).
+    center : (x, y) of the domain (A); r_outer : its radius (A).
+    growth : ratio between the sizes of consecutive element layers (> 1),
+        away from the resolved disks.
     slit : optional pre-crack; no element crosses it.
     row0 : row index the coarse sub-lattices are anchored to (default: the
-        slit's row, else the row through the centre).  Rows ``row0`` and
-        ``row0 - 1`` carry nodes at every level, so a crack plane between
-        them is resolved by a row of nodes on each face.
+        slit's row, else the row through the first resolved disk's centre).
+        Rows ``row0`` and ``row0 - 1`` carry nodes at every level, so a crack
+        plane between them is resolved by a row of nodes on each face.
     """
-    if not (0 < r_fine < r_outer):
-        raise GeometryError(f"need 0 < r_fine < r_outer, got r_fine={r_fine}, r_outer={r_outer}")
+    resolved = np.asarray(resolved, dtype=float).reshape(-1, 3)
+    if len(resolved) == 0 or np.any(resolved[:, 2] <= 0):
+        raise GeometryError("need at least one resolved disk of positive radius")
     if not growth > 1.0:
         raise GeometryError(f"growth ratio must exceed 1, got {growth}")
     center = np.asarray(center, dtype=float)
+    if np.any(np.hypot(*(resolved[:, :2] - center).T) + resolved[:, 2] >= r_outer):
+        raise GeometryError(f"a resolved disk reaches beyond r_outer = {r_outer} A")
     if row0 is None:
-        row0 = slit.row if slit is not None else int(round(slab.coordinates(center[None])[0, 1]))
+        row0 = slit.row if slit is not None else int(round(slab.coordinates(resolved[:1, :2])[0, 1]))
     h0 = np.sqrt(slab.area)
     tip_x = slit.tip_x if slit is not None else -np.inf
-    ij = _node_sites(slab, center, r_fine, r_outer, h0, growth, row0, tip_x)
+    ij = _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x)
     xy = ij @ slab.b_kc
     elements = _triangulate(xy, ij, slit)
     if slit is not None:
@@ -83,22 +106,33 @@ def graded_disk_mesh(slab: SlabLattice, center, r_fine: float, r_outer: float,
     return mesh
 
 
-def _node_sites(slab, center, r_fine, r_outer, h0, growth, row0, tip_x):
-    """Integer coordinates of the nodes: all sites near the centre, sub-lattices further out."""
-    chunks = [slab.sites_in_disk(center, r_fine)]
-    m_max = int(spacing_level(r_outer, r_fine, h0, growth))
-    m = 1
+def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
+    """Integer coordinates of the nodes: all sites in the resolved disks, nested
+    sub-lattices m Z^2 further out (m from the distance to the disks)."""
+    chunks = [slab.sites_in_disk(c[:2], c[2]) for c in resolved]
+    d_far = r_outer + np.hypot(*(resolved[:, :2] - center).T).max()
+    m_max = int(spacing_level(d_far, 0.0, h0, growth))
+    m = 2
     while m <= m_max:
-        # the ring where level m applies, with a margin so transitions overlap the next level
-        ring = _level_ring(m, r_fine, h0, growth)
-        lo, hi = max(ring[0], r_fine) - m * h0, min(ring[1], r_outer) + m * h0
-        if lo < r_outer:
-            ij = _sublattice_in_annulus(slab, center, m, row0, max(lo, 0.0), hi, tip_x)
-            d = np.linalg.norm(ij @ slab.b_kc - center, axis=1)
-            lev = spacing_level(d, r_fine, h0, growth)
-            ok = (d > r_fine) & (d <= r_outer - 0.5 * m * h0) & (lev == m)
-            chunks.append(ij[ok])
+        lo, hi = _level_ring(m, 0.0, h0, growth)
+        lo, hi = max(lo - m * h0, 0.0), hi + m * h0
+        cand = np.concatenate([_sublattice_in_annulus(slab, c[:2], m, row0, c[2] + lo, c[2] + hi,
+                                                      tip_x) for c in resolved])
+        cand = np.unique(cand, axis=0)
+        xy = cand @ slab.b_kc
+        d = distance_to_disks(xy, resolved)
+        lev = spacing_level(d, 0.0, h0, growth)
+        ok = (d > 0) & (lev == m) & (np.hypot(*(xy - center).T) <= r_outer - 0.5 * m * h0)
+        chunks.append(cand[ok])
         m *= 2
+    # the first level (m = 1) beyond the disks: sites with spacing_level == 1
+    lo, hi = _level_ring(1, 0.0, h0, growth)
+    cand = np.unique(np.concatenate([slab.sites_in_disk(c[:2], c[2] + hi + h0) for c in resolved]),
+                     axis=0)
+    xy = cand @ slab.b_kc
+    ok = (spacing_level(distance_to_disks(xy, resolved), 0.0, h0, growth) == 1) & \
+        (np.hypot(*(xy - center).T) <= r_outer - 0.5 * h0)
+    chunks.append(cand[ok])
     ring = _boundary_ring(slab, center, r_outer, h0 * m_max)
     if np.isfinite(tip_x):  # both crack faces reach the outer boundary
         ends = np.concatenate([_row_end(slab, center, r_outer, row) for row in (row0, row0 - 1)])
