@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcsim.continuum.cauchy_born import CauchyBorn
-from qcsim.coupling.regions import check_fully_resolved, disk_regions
+from qcsim.coupling.regions import check_fully_resolved, union_regions
 from qcsim.coupling.schemes import get_scheme
 from qcsim.errors import GeometryError
 from qcsim.lattice import Crystal, SlabLattice
-from qcsim.mesh import Slit, graded_disk_mesh
+from qcsim.mesh import Slit
+from qcsim.mesh.graded import graded_mesh
 from qcsim.model import QCModel
 
 __all__ = ["SlabSetup", "build_slab_model"]
@@ -34,6 +35,9 @@ class SlabSetup:
     growth : element size ratio between layers; profile : blending function.
     slit : optional pre-crack through the mesh; voids : integer site
         coordinates (k, 2) that carry no atom (inside the core).
+    cores : more atomistic disks ((cx, cy, r), ...) besides the one at
+        ``center``: where adaptivity has made the crystal atomistic.
+    domain_center : centre of the outer disk (default: ``center``).
     """
 
     center: tuple = (0.0, 0.0)
@@ -48,6 +52,8 @@ class SlabSetup:
     skin: float = 1.0
     slit: Slit | None = None
     voids: tuple = ()
+    cores: tuple = ()
+    domain_center: tuple | None = None
 
 
 def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int = 0):
@@ -61,29 +67,40 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
         handshake = 0.0
     pad = setup.pad if setup.pad is not None else scheme.pad_cutoffs * rc + setup.skin
     center = np.asarray(setup.center, dtype=float)
+    dom = center if setup.domain_center is None else np.asarray(setup.domain_center, dtype=float)
+    cores = [(center[0], center[1], setup.r_core)] + [tuple(c) for c in setup.cores]
     atomistic_only = setup.r_core >= setup.r_outer
-    r_resolved = setup.r_outer if atomistic_only else setup.r_core + handshake + pad + slab.row_spacing
-    if not atomistic_only and r_resolved >= setup.r_outer:
-        raise GeometryError(f"core ({setup.r_core} A) + handshake ({handshake:.2f} A) + pad "
-                            f"({pad:.2f} A) does not fit inside r_outer = {setup.r_outer} A")
+    grow = handshake + pad + slab.row_spacing
     if atomistic_only:
         from qcsim.mesh.graded import _triangulate
         from qcsim.mesh.mesh import Mesh
 
-        ij = slab.sites_in_disk(center, setup.r_outer)
-        T = _triangulate(ij @ slab.b_kc, ij, None)
+        ij = slab.sites_in_disk(dom, setup.r_outer)
+        T = _triangulate(ij @ slab.b_kc, ij, setup.slit)
         mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
+        if setup.slit is not None:
+            from qcsim.mesh.graded import _cut_bridges
+
+            ij, T = _cut_bridges(ij, ij @ slab.b_kc, T, setup.slit)
+            mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
     else:
-        mesh = graded_disk_mesh(slab, center, r_resolved, setup.r_outer, setup.growth, setup.slit)
-    regions = disk_regions(mesh, center, setup.r_core, handshake, pad, setup.profile)
-    check_fully_resolved(mesh, regions, slab.sites_in_disk(center, min(
-        setup.r_core + handshake + pad, setup.r_outer)))
-    fixed = np.linalg.norm(mesh.X_nc[:, :2] - center, axis=1) > setup.r_outer - setup.fixed_width
+        resolved = [(cx, cy, r + grow) for cx, cy, r in cores]
+        for cx, cy, r in resolved:
+            if np.hypot(cx - dom[0], cy - dom[1]) + r >= setup.r_outer:
+                raise GeometryError(
+                    f"core ({r - grow:g} A) + handshake ({handshake:.2f} A) + pad ({pad:.2f} A) "
+                    f"does not fit inside r_outer = {setup.r_outer} A")
+        mesh = graded_mesh(slab, resolved, dom, setup.r_outer, setup.growth, setup.slit)
+    regions = union_regions(mesh, cores, handshake, pad, setup.profile)
+    for cx, cy, r in cores:
+        check_fully_resolved(mesh, regions, slab.sites_in_disk(
+            (cx, cy), min(r + handshake + pad, setup.r_outer)))
+    fixed = np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) > setup.r_outer - setup.fixed_width
     if setup.fixed_width <= 0:
         fixed = np.zeros(mesh.n_nodes, dtype=bool)
         fixed[mesh.boundary_nodes()] = True
         if setup.slit is not None:  # crack faces are free surfaces, not boundary
-            fixed &= np.linalg.norm(mesh.X_nc[:, :2] - center, axis=1) > setup.r_outer - 1e-6 - \
+            fixed &= np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) > setup.r_outer - 1e-6 - \
                 2 * np.sqrt(slab.area) * 64
     if len(setup.voids):
         index = {tuple(v): n for n, v in enumerate(mesh.site_nk.tolist())}
