@@ -19,6 +19,8 @@ from the grid's faces, so a stencil of reach ``pad_c`` never leaves the grid.
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
 
+from neighbors_simd cimport qcsim_init_lanes, qcsim_simd_select, qcsim_sweep
+
 ctypedef int32_t i32
 ctypedef int64_t i64
 
@@ -33,6 +35,23 @@ cdef extern from *:
     #endif
     """
     void QCSIM_PREFETCH(const void*) noexcept nogil
+
+
+qcsim_init_lanes()
+_simd_level = qcsim_simd_select(2)
+_SIMD_NAMES = ("portable", "sse2", "avx2")
+
+
+def simd(level=None):
+    """The distance sweep in use ("portable", "sse2" or "avx2").
+
+    With ``level`` (one of those names), use the best implementation up to it
+    that this build and CPU offer (tests run every one).
+    """
+    global _simd_level
+    if level is not None:
+        _simd_level = qcsim_simd_select(_SIMD_NAMES.index(level))
+    return _SIMD_NAMES[_simd_level]
 
 
 cdef inline i64 _floor(double v) noexcept nogil:
@@ -264,66 +283,8 @@ cdef inline bint _lex_positive(const double* a, const double* b) noexcept nogil:
     return False
 
 
-cdef extern from *:
-    """
-    /* Four candidates through the single-precision distance filter.
-       Writes the surely kept ones (entry numbers base + lane, lanes in the
-       bit mask valid, which is 1, 3, 7 or 15)
-       to out[0..3] (all four slots may be written), returns how many, and
-       sets *undecided to the bit mask of lanes that need the exact test:
-       within rout of the probe and either beyond rin (near the radius) or of
-       the probe's own site.  SSE2 where available, plain C otherwise. */
-    #if defined(__SSE2__) && !defined(QCSIM_NO_SIMD)
-    #include <emmintrin.h>
-    static const int32_t qcsim_lanes[16][4] = {
-        {0,0,0,0}, {0,0,0,0}, {1,0,0,0}, {0,1,0,0}, {2,0,0,0}, {0,2,0,0}, {1,2,0,0},
-        {0,1,2,0}, {3,0,0,0}, {0,3,0,0}, {1,3,0,0}, {0,1,3,0}, {2,3,0,0}, {0,2,3,0},
-        {1,2,3,0}, {0,1,2,3}};
-    static const int qcsim_bits[16] = {0,1,1,2,1,2,2,3,1,2,2,3,2,3,3,4};
-    static inline int qcsim_filter4(const float *x, const float *y, const float *z,
-                                    const int32_t *owner, float xi, float yi, float zi,
-                                    int32_t oi, float rin2, float rout2, int32_t base,
-                                    int valid, int32_t *out, int *undecided) {
-        __m128 dx = _mm_sub_ps(_mm_loadu_ps(x), _mm_set1_ps(xi));
-        __m128 dy = _mm_sub_ps(_mm_loadu_ps(y), _mm_set1_ps(yi));
-        __m128 dz = _mm_sub_ps(_mm_loadu_ps(z), _mm_set1_ps(zi));
-        __m128 d2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy)),
-                               _mm_mul_ps(dz, dz));
-        __m128 in = _mm_cmplt_ps(d2, _mm_set1_ps(rin2));
-        __m128 near = _mm_cmplt_ps(d2, _mm_set1_ps(rout2));
-        __m128i o = _mm_loadu_si128((const __m128i *)owner);
-        __m128 gt = _mm_castsi128_ps(_mm_cmpgt_epi32(o, _mm_set1_epi32(oi)));
-        __m128 eq = _mm_castsi128_ps(_mm_cmpeq_epi32(o, _mm_set1_epi32(oi)));
-        int sure = _mm_movemask_ps(_mm_and_ps(in, gt)) & valid;
-        *undecided = _mm_movemask_ps(_mm_or_ps(_mm_andnot_ps(in, _mm_and_ps(near, gt)),
-                                               _mm_and_ps(near, eq))) & valid;
-        _mm_storeu_si128((__m128i *)out,
-                         _mm_add_epi32(_mm_set1_epi32(base),
-                                       _mm_loadu_si128((const __m128i *)qcsim_lanes[sure])));
-        return qcsim_bits[sure];
-    }
-    #else
-    static inline int qcsim_filter4(const float *x, const float *y, const float *z,
-                                    const int32_t *owner, float xi, float yi, float zi,
-                                    int32_t oi, float rin2, float rout2, int32_t base,
-                                    int valid, int32_t *out, int *undecided) {
-        int lane, n = 0;
-        *undecided = 0;
-        for (lane = 0; lane < 4 && (valid >> lane) & 1; lane++) {
-            float dx = x[lane] - xi, dy = y[lane] - yi, dz = z[lane] - zi;
-            float d2 = dx * dx + dy * dy + dz * dz;
-            if (d2 < rout2 && (owner[lane] == oi || (owner[lane] > oi && !(d2 < rin2))))
-                *undecided |= 1 << lane;
-            else if (d2 < rin2 && owner[lane] > oi)
-                out[n++] = base + lane;
-        }
-        return n;
-    }
-    #endif
-    """
-    int qcsim_filter4(const float* x, const float* y, const float* z, const i32* owner,
-                      float xi, float yi, float zi, i32 oi, float rin2, float rout2,
-                      i32 base, int valid, i32* out, int* undecided) noexcept nogil
+cdef enum:
+    CHUNK = 512  # candidates per sweep call (bounds the undecided buffer)
 
 
 cdef struct Probe:
@@ -376,38 +337,23 @@ cdef inline bint _exact(const Probe* p, i64 k) noexcept nogil:
 cdef inline i64 _scan(const Probe* p, i64 lo, i64 hi, i32* jp, i64 pos) noexcept nogil:
     """Append to jp[pos:] the entries lo..hi-1 that the probe keeps; new pos.
 
-    Candidates go four at a time through a single-precision filter that sorts
-    them into surely kept, surely dropped and undecided (near the radius, or
-    the probe's own site); only the undecided ones get the exact test
-    (:func:`_exact`), so the list equals the exact double-precision one.  Up
-    to 3 slots past the returned pos may be overwritten.
+    The single-precision sweep (``neighbors.pxd``) keeps the sure ones and
+    hands back the undecided ones (near the radius, or the probe's own site),
+    which get the exact test (:func:`_exact`): the list equals the exact
+    double-precision one.  Up to 8 slots past the returned pos may be
+    overwritten.
     """
-    # locals, not p.*: the stores to jp could alias the probe's fields
-    cdef const float* xf = p.xf
-    cdef const float* yf = p.yf
-    cdef const float* zf = p.zf
-    cdef const i32* ow = p.owner
-    cdef float xi = p.xi, yi = p.yi, zi = p.zi, rin2 = p.rin2, rout2 = p.rout2
-    cdef i32 oi = p.o
-    cdef i64 t = lo, full = hi - 3, stop = hi
-    cdef int lane, valid = 15, undecided
-    if stop > p.n_ext - 3:  # the filter reads 4 entries
-        stop = p.n_ext - 3
-    while t < stop:
-        if t >= full:  # the last, partial group
-            valid = (1 << (hi - t)) - 1
-        pos += qcsim_filter4(xf + t, yf + t, zf + t, ow + t, xi, yi, zi, oi, rin2, rout2,
-                             <i32>t, valid, jp + pos, &undecided)
-        if undecided:
-            for lane in range(4):
-                if (undecided >> lane) & 1:
-                    jp[pos] = <i32>(t + lane)
-                    pos += _exact(p, t + lane)
-        t += 4
+    cdef i32 und[CHUNK]
+    cdef int n_und, u
+    cdef i64 t = lo, stop
     while t < hi:
-        jp[pos] = <i32>t
-        pos += _exact(p, t)
-        t += 1
+        stop = t + CHUNK if hi - t > CHUNK else hi
+        pos += qcsim_sweep(p.xf, p.yf, p.zf, p.owner, t, stop, p.n_ext, p.xi, p.yi, p.zi,
+                           p.o, p.rin2, p.rout2, jp + pos, und, &n_und)
+        for u in range(n_und):
+            jp[pos] = und[u]
+            pos += _exact(p, und[u])
+        t = stop
     return pos
 
 
@@ -482,7 +428,7 @@ def half_list_strips(const float[:, ::1] xf_ce, const i32[::1] owner_e,
                     bs = b + strip_s[s]
                     lo = start_b[bs]
                     hi = start_b[bs + width_s[s]]
-                    if pos + (hi - lo) + 4 > cap:
+                    if pos + (hi - lo) + 8 > cap:
                         with gil:
                             return b
                     pos = _scan(&p, lo, hi, jp, pos)
@@ -583,7 +529,7 @@ def half_list_box(const float[:, ::1] xf_ce, const i32[::1] owner_e,
                 for t in range(n_rows):
                     lo = start_b[row_lo[t]]
                     hi = start_b[row_hi[t]]
-                    if pos + (hi - lo) + 4 > cap:
+                    if pos + (hi - lo) + 8 > cap:
                         with gil:
                             return b
                     pos = _scan(&p, lo, hi, jp, pos)

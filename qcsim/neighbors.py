@@ -41,9 +41,10 @@ Algorithm: the entries are binned by counting sort on a grid aligned with
 the periodic cell (every image of a bin is a bin), then every primary scans
 the bins its sphere of radius ``cutoff + skin`` can reach.  A run of bins
 along axis 0 is a contiguous run of entries, so a scan is a few contiguous
-sweeps; candidates go four at a time through a single-precision distance
-filter, and only those within round-off of the radius (or images of the
-probe's own site) are decided in double precision, so the list is the exact
+sweeps; candidates go through a vectorised single-precision distance filter
+(AVX2 or SSE2, chosen at import; see ``cython_kernels/neighbors_simd.pxd``),
+and only those within round-off of the radius (or images of the probe's own
+site) are decided in double precision, so the list is the exact
 double-precision one.  Rectangular cells get bins of the full radius across
 and 1/16 of it along axis 0, with each sweep cut to the chord of the sphere;
 other cells get bins of a third of the radius and a fixed, pruned stencil.

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qcsim._kernels import neighbors as kernels
 from qcsim.errors import GeometryError
 from qcsim.neighbors import NeighborList, _min_distance
 from twins import neighbors as twin
@@ -83,6 +84,17 @@ def assert_same_pairs(x_ic, cell, pbc, cutoff, skin=0.0):
     return nl
 
 
+@pytest.fixture(params=["portable", "sse2", "avx2"])
+def sweep(request):
+    """Run a test with each distance sweep this build and CPU offer."""
+    best = kernels.simd()
+    if kernels.simd(request.param) != request.param:
+        kernels.simd(best)
+        pytest.skip(f"{request.param} sweep not available here")
+    yield request.param
+    kernels.simd(best)
+
+
 # -- against the twin ----------------------------------------------------------
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 30), pbc=st.sampled_from(PBC_ALL),
@@ -96,7 +108,7 @@ def test_matches_twin_random(seed, n, pbc, triclinic, cutoff, skin):
 
 @pytest.mark.parametrize("pbc", PBC_ALL)
 @pytest.mark.parametrize("triclinic", [False, True])
-def test_matches_twin_seeded(pbc, triclinic):
+def test_matches_twin_seeded(pbc, triclinic, sweep):
     rng = np.random.default_rng(sum(pbc) * 7 + triclinic)
     for _ in range(3):
         cell = random_cell(rng, (4.0, 14.0), triclinic)
@@ -105,7 +117,7 @@ def test_matches_twin_seeded(pbc, triclinic):
 
 
 @pytest.mark.parametrize("pbc", [(True,) * 3, (False, True, True), (False,) * 3])
-def test_matches_twin_dense(pbc):
+def test_matches_twin_dense(pbc, sweep):
     """Enough sites that pairs fill every corner of the bin stencil."""
     rng = np.random.default_rng(17)
     cell = random_cell(rng, (18.0, 22.0), True)
@@ -113,7 +125,7 @@ def test_matches_twin_dense(pbc):
     assert_same_pairs(x_ic, cell, pbc, 4.0, 1.0)
 
 
-def test_tiny_triclinic_cells_many_layers():
+def test_tiny_triclinic_cells_many_layers(sweep):
     """Cells much shorter than the cutoff need several image layers."""
     rng = np.random.default_rng(3)
     for pbc in [(True, True, True), (True, False, True), (False, True, False)]:
