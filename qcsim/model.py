@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qcsim.coupling.regions import CORE, HANDSHAKE, PAD, VOID, Regions
+from qcsim.continuum.cauchy_born import OutOfRangeError
 from qcsim.coupling.schemes import Scheme, get_scheme
 from qcsim.neighbors import NeighborList
 
@@ -137,7 +138,12 @@ class QCModel:
         """Energy (eV) and gradient (n_nodes, 3) (eV/A) of an energy-based scheme."""
         if self.scheme.force_based:
             raise TypeError(f"scheme {self.scheme.name} has no energy; use forces()")
-        E, G = self.blended_energy_gradient(U_nc)
+        try:
+            E, G = self.blended_energy_gradient(U_nc)
+        except OutOfRangeError:
+            # a trial state that distorts an element beyond the Cauchy-Born shell:
+            # infinite energy makes line searches step back
+            return float("inf"), np.zeros_like(U_nc)
         if self.scheme.corrected:
             E -= float(np.sum(self.g0_nc * (U_nc - self.U0_nc)))
             G = G - self.g0_nc

@@ -13,7 +13,11 @@ import numpy as np
 
 from qcsim.errors import GeometryError
 
-__all__ = ["CauchyBorn"]
+__all__ = ["CauchyBorn", "OutOfRangeError"]
+
+
+class OutOfRangeError(GeometryError):
+    """A deformation gradient outside the range the neighbour shell was built for."""
 
 
 class CauchyBorn:
@@ -93,7 +97,7 @@ class CauchyBorn:
         if not np.isfinite(self._min_excluded):
             return
         if smin * self._min_excluded < self.potential.cutoff:
-            raise GeometryError(f"deformation too large for the Cauchy-Born neighbour shell "
+            raise OutOfRangeError(f"deformation too large for the Cauchy-Born neighbour shell "
                                 f"(smallest stretch {smin:.3f}); build it with a larger margin")
 
 

@@ -37,6 +37,8 @@ class SlabSetup:
         coordinates (k, 2) that carry no atom (inside the core).
     cores : more atomistic disks ((cx, cy, r), ...) besides the one at
         ``center``: where adaptivity has made the crystal atomistic.
+    refined : disks ((cx, cy, r), ...) resolved to every site without being
+        atomistic (where the curvature indicator asked for refinement).
     domain_center : centre of the outer disk (default: ``center``).
     """
 
@@ -53,6 +55,7 @@ class SlabSetup:
     slit: Slit | None = None
     voids: tuple = ()
     cores: tuple = ()
+    refined: tuple = ()
     domain_center: tuple | None = None
 
 
@@ -84,7 +87,7 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
             ij, T = _cut_bridges(ij, ij @ slab.b_kc, T, setup.slit)
             mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
     else:
-        resolved = [(cx, cy, r + grow) for cx, cy, r in cores]
+        resolved = [(cx, cy, r + grow) for cx, cy, r in cores] + [tuple(c) for c in setup.refined]
         for cx, cy, r in resolved:
             if np.hypot(cx - dom[0], cy - dom[1]) + r >= setup.r_outer:
                 raise GeometryError(

@@ -71,7 +71,7 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             x_new = x + alpha * d
             e_new, g_new = fun(x_new)
             n_evals += 1
-            if e_new <= e + p.c1 * alpha * slope + slack:
+            if np.isfinite(e_new) and e_new <= e + p.c1 * alpha * slope + slack:
                 accepted = True
                 break
             alpha *= p.shrink
