@@ -309,3 +309,19 @@ def test_signatures_match_brute_force_on_distorted_neighbourhoods(crystal):
             n_checked += known.sum()
             kinds |= {tuple(t) for t in want[known]}
         assert n_checked > 50 and len(kinds) >= 3
+
+
+def test_precrack_counts_as_crack_when_barely_open():
+    slab, ij, X, cell, pbc = slab_box(CU)
+    spacing = np.linalg.norm(slab.b_kc[0])
+    x = opened(ij, X, -6.0, gap=0.3)  # a pre-crack at low K: nothing longer than the threshold
+    assert np.isnan(find_crack_tip(X, x, ij, slab.Lz).tip_x)
+    tip = find_crack_tip(X, x, ij, slab.Lz, precrack_x=-6.0)
+    assert -6.0 - spacing < tip.tip_x <= -6.0 and tip.broken_b.sum() == 0
+    # advance: bonds broken beyond the pre-crack extend it; isolated ones ahead stay isolated
+    x = opened(ij, X, 4.0)
+    x[(ij[:, 1] >= 0) & (X[:, 0] < -6.0), 1] -= 1.7  # the old part nearly closed again
+    k = np.nonzero((ij[:, 1] == 0) & (X[:, 0] > 15.0))[0]
+    x[k[np.argmin(X[k, 0])], 1] += 2.0
+    tip = find_crack_tip(X, x, ij, slab.Lz, precrack_x=-6.0)
+    assert abs(tip.tip_x - 4.0) <= spacing and tip.isolated_b.sum() == 3

@@ -10,7 +10,8 @@ between the first- and second-neighbour distances of the perfect lattice.
 
 The bonds are sorted into columns of equal reference midpoint x.  The crack is
 the run of columns, starting from the -x side (the crack mouth), in which some
-bond is broken; the tip is the largest midpoint x of a broken bond in that run.
+bond is broken (or lies behind a given pre-crack tip); the tip is the largest
+midpoint x of such a bond in that run.
 Broken bonds beyond the first intact column (a dislocation core that cut the
 plane, the far side of a bridged ligament) are reported as isolated and do not
 move the tip.
@@ -130,7 +131,9 @@ class CrackTip:
     tip_x : reference x of the tip (A): the largest midpoint x of a broken bond
         in the run from the mouth; NaN when the first column is intact.
     y_plane : reference y of the crack plane (A); threshold : broken-bond length (A).
-    length_b, broken_b, crack_b : (n_b,) current lengths, broken, part of the crack.
+    length_b, broken_b : (n_b,) current lengths, and whether longer than the threshold.
+    crack_b : (n_b,) part of the crack: broken (or behind ``precrack_x``) and
+        connected to the mouth.
     bonds : the :class:`PlaneBonds`.
     """
 
@@ -144,7 +147,7 @@ class CrackTip:
 
     @property
     def isolated_b(self) -> np.ndarray:
-        """(n_b,) bool: broken bonds not connected to the crack."""
+        """(n_b,) bool: broken bonds not part of the crack."""
         return self.broken_b & ~self.crack_b
 
     @property
@@ -155,17 +158,20 @@ class CrackTip:
     def summary(self) -> dict:
         """Scalars and short lists for a per-step results table."""
         return {"tip_x": float(self.tip_x), "n_broken": int(self.broken_b.sum()),
-                "n_crack_bonds": int(self.crack_b.sum()),
+                "n_crack_bonds": int((self.crack_b & self.broken_b).sum()),
                 "n_isolated": int(self.isolated_b.sum()),
                 "isolated_x": [float(v) for v in self.isolated_x]}
 
 
-def crack_tip(bonds: PlaneBonds, x_ic, threshold: float | None = None) -> CrackTip:
+def crack_tip(bonds: PlaneBonds, x_ic, threshold: float | None = None,
+              precrack_x: float | None = None) -> CrackTip:
     """Tip position from the current positions ``x_ic`` (numbered as the reference).
 
     ``threshold`` defaults to midway between the first- and second-neighbour
     distances found in the reference rows (:func:`bond_threshold` gives it from
-    the crystal).
+    the crystal).  ``precrack_x``: bonds with a midpoint at or behind it belong
+    to the pre-existing crack whatever their length, so a pre-crack opened less
+    than the threshold (low K) still has its tip there rather than NaN.
     """
     if threshold is None:
         threshold = 0.5 * (bonds.d12[0] + bonds.d12[1])
@@ -175,31 +181,33 @@ def crack_tip(bonds: PlaneBonds, x_ic, threshold: float | None = None) -> CrackT
     tip = float("nan")
     if bonds.n_bonds:
         x = bonds.x_b  # sorted increasing by plane_bonds
+        cracked = broken | (x <= precrack_x) if precrack_x is not None else broken
         column = np.concatenate([[0], np.cumsum(np.diff(x) > _COLUMN_TOL)])
-        col_broken = np.zeros(column[-1] + 1, dtype=bool)
-        np.logical_or.at(col_broken, column, broken)
-        intact = np.nonzero(~col_broken)[0]
-        n_run = intact[0] if len(intact) else len(col_broken)  # columns in the run
-        crack = broken & (column < n_run)
+        col_cracked = np.zeros(column[-1] + 1, dtype=bool)
+        np.logical_or.at(col_cracked, column, cracked)
+        intact = np.nonzero(~col_cracked)[0]
+        n_run = intact[0] if len(intact) else len(col_cracked)  # columns in the run
+        crack = cracked & (column < n_run)
         if crack.any():
             tip = float(x[crack].max())
     return CrackTip(tip, bonds.y_plane, float(threshold), length, broken, crack, bonds)
 
 
 def find_crack_tip(X_ic, x_ic, site_ik, Lz: float, row: int = 0,
-                   threshold: float | None = None) -> CrackTip:
+                   threshold: float | None = None, precrack_x: float | None = None) -> CrackTip:
     """:func:`plane_bonds` then :func:`crack_tip` in one call (see both)."""
-    return crack_tip(plane_bonds(X_ic, site_ik, Lz, row), x_ic, threshold)
+    return crack_tip(plane_bonds(X_ic, site_ik, Lz, row), x_ic, threshold, precrack_x)
 
 
 def model_crack_tip(model, slab, row: int = 0, threshold: float | None = None,
-                    all_nodes: bool = False) -> CrackTip:
+                    all_nodes: bool = False, precrack_x: float | None = None) -> CrackTip:
     """Crack tip of a QC model (:mod:`qcsim.model`) in its current state ``model.U_nc``.
 
     Uses the atoms (``model.regions.atoms``), or every node when ``all_nodes``
     (bonds then exist wherever nodes sit on neighbouring sites of both rows).
     Bond indices (``bonds.lower_b`` ...) are node indices.  ``threshold``
-    defaults to :func:`bond_threshold` of ``slab.crystal``.
+    defaults to :func:`bond_threshold` of ``slab.crystal``; ``precrack_x`` (e.g.
+    the slit's ``tip_x``): see :func:`crack_tip`.
     """
     mesh = model.mesh
     nodes = np.arange(mesh.n_nodes) if all_nodes else np.asarray(model.regions.atoms)
@@ -209,4 +217,4 @@ def model_crack_tip(model, slab, row: int = 0, threshold: float | None = None,
     b = plane_bonds(X, mesh.site_nk[nodes], slab.Lz, row)
     b = PlaneBonds(nodes[b.lower_b], nodes[b.upper_b], b.kz_b, b.x_b, b.length0_b, b.Lz,
                    b.y_plane, b.d12)
-    return crack_tip(b, mesh.X_nc + model.U_nc, threshold)
+    return crack_tip(b, mesh.X_nc + model.U_nc, threshold, precrack_x)
