@@ -201,13 +201,14 @@ def test_emitted_partial_is_found_away_from_the_crack():
     assert rep.surface_i[(ij[:, 1] == 0) & (X[:, 0] < x_tip - 5)].all()
     j0 = 6
     x = partial_ribbon(ij, X, crack, j0, x_core=10.0)
-    rep = analyse_defects(x, X, cell, pbc, CU)
+    rep = analyse_defects(x, X, cell, pbc, CU, origin_xy=(x_tip, 0.0))
     s = rep.summary()
     assert s["emitted"] and s["n_clusters"] == 1
     y_fault = 0.5 * (X[ij[:, 1] == j0 - 1, 1].mean() + X[ij[:, 1] == j0, 1].mean())
     assert abs(s["dislocation_y"] - y_fault) < 1.5 and s["dislocation_x"] > 10.0
     c = rep.clusters[0]
     assert c.lo_xy[0] > 5.0  # the ribbon starts near the core
+    assert c.far_xy[0] == c.hi_xy[0] and s["far_positions"] == [list(c.far_xy)]
     # the same ribbon next to the crack faces is excluded by the margin
     x = partial_ribbon(ij, X, crack, 1, x_core=-40.0)
     near = analyse_defects(x, X, cell, pbc, CU, exclude_i=X[:, 0] > x_tip)

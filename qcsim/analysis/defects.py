@@ -310,22 +310,27 @@ class Cluster:
     """A connected group of defect atoms.
 
     atoms : indices (into the analysed atoms); center_xy : (2,) mean x, y (A);
-    lo_xy, hi_xy : (2,) bounding box (A).
+    lo_xy, hi_xy : (2,) bounding box (A); far_xy : (2,) the atom farthest from a
+    given origin (the crack tip: the leading partial of a stacking-fault ribbon
+    emitted from it), None without an origin.
     """
 
     atoms: np.ndarray
     center_xy: np.ndarray
     lo_xy: np.ndarray
     hi_xy: np.ndarray
+    far_xy: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.atoms)
 
 
-def defect_clusters(x_ic, defect_i, pairs, r_link: float, min_size: int = 3) -> list[Cluster]:
-    """Connected clusters (largest first) of the atoms ``defect_i`` (n,) bool, linking
-    atoms closer than ``r_link`` through the ordered ``pairs`` (i_p, j_p, dr_pc)."""
+def defect_clusters(x_ic, defect_i, pairs, r_link: float, min_size: int = 3,
+                    origin_xy=None) -> list[Cluster]:
+    """Connected clusters (largest first, at least ``min_size`` atoms) of the atoms
+    ``defect_i`` (n,) bool, linking atoms closer than ``r_link`` through the
+    ordered ``pairs`` (i_p, j_p, dr_pc); ``origin_xy``: see :class:`Cluster`."""
     x_ic = np.asarray(x_ic, dtype=float)
     n = len(x_ic)
     if not np.any(defect_i):
@@ -342,7 +347,10 @@ def defect_clusters(x_ic, defect_i, pairs, r_link: float, min_size: int = 3) -> 
             break
         atoms = np.nonzero(label == lab)[0]
         xy = x_ic[atoms, :2]
-        out.append(Cluster(atoms, xy.mean(axis=0), xy.min(axis=0), xy.max(axis=0)))
+        far = None
+        if origin_xy is not None:
+            far = xy[np.argmax(np.linalg.norm(xy - np.asarray(origin_xy, float), axis=1))]
+        out.append(Cluster(atoms, xy.mean(axis=0), xy.min(axis=0), xy.max(axis=0), far))
     return out
 
 
@@ -384,6 +392,8 @@ class DefectReport:
             "n_clusters": len(self.clusters),
             "cluster_sizes": [c.size for c in self.clusters],
             "positions": [[float(v) for v in c.center_xy] for c in self.clusters],
+            "far_positions": [[float(v) for v in c.far_xy] for c in self.clusters
+                              if c.far_xy is not None],
             "dislocation_x": float(c0.center_xy[0]) if c0 else float("nan"),
             "dislocation_y": float(c0.center_xy[1]) if c0 else float("nan"),
         }
@@ -391,7 +401,7 @@ class DefectReport:
 
 def analyse_defects(x_ic, X_ic, cell_cc, pbc_c, crystal, *, criterion: str = "auto",
                     csp_threshold: float | None = None, margin: float | None = None,
-                    depth: int = 2, min_size: int = 3, exclude_i=None,
+                    depth: int = 2, min_size: int = 3, exclude_i=None, origin_xy=None,
                     index_i=None) -> DefectReport:
     """CSP, a-CNA and clusters of defect atoms away from surfaces and edges.
 
@@ -409,6 +419,8 @@ def analyse_defects(x_ic, X_ic, cell_cc, pbc_c, crystal, *, criterion: str = "au
     depth : layers of reference completeness (see :func:`complete_neighborhoods`).
     min_size : atoms a cluster needs to count as an emitted dislocation.
     exclude_i : optional (n,) bool, more atoms to keep out of the clusters.
+    origin_xy : optional (x, y) of the crack tip: each cluster then also reports
+        its atom farthest from it (``far_xy``).
     index_i : optional (n,) caller's indices of the atoms (default 0..n-1).
     """
     shells = Shells.of(crystal)
@@ -445,7 +457,7 @@ def analyse_defects(x_ic, X_ic, cell_cc, pbc_c, crystal, *, criterion: str = "au
     near = _near(x_ic, candidate, seed, cell_cc, pbc_c, margin)
     defect = candidate & ~near
     excluded = seed | near
-    clusters = defect_clusters(x_ic, defect, pairs, r_coord, min_size)
+    clusters = defect_clusters(x_ic, defect, pairs, r_coord, min_size, origin_xy)
     index = np.arange(n) if index_i is None else np.asarray(index_i)
     return DefectReport(index, structure, csp, complete, surface, excluded, defect, clusters)
 
