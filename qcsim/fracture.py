@@ -185,7 +185,8 @@ class CrackStudy:
         res = self._relax()
         iterations, n_adapt = res.iterations, 0
         emitted = False
-        tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row)
+        tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
+                                  precrack_x=self.slit_x)
         if not self.atomistic_only:
             for _ in range(self.spec.max_adapt):
                 if not self._adapt(tip):
@@ -193,7 +194,8 @@ class CrackStudy:
                 n_adapt += 1
                 res = self._relax()
                 iterations += res.iterations
-                tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row)
+                tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
+                                  precrack_x=self.slit_x)
         if np.isfinite(tip.tip_x):
             self.tip_x = max(self.tip_x, tip.tip_x)
         try:
