@@ -15,6 +15,11 @@ others).  An entry lies in bin ``g_c = floor((s_c + n_c - origin_c) * scale_c)
 ``g_0 + dims_0 * (g_1 + dims_1 * g_2)``, axis 0 fastest, so a run of bins along
 axis 0 is a contiguous run of entries.  Primaries lie at least ``pad_c`` bins
 from the grid's faces, so a stencil of reach ``pad_c`` never leaves the grid.
+
+A build: :func:`wrap_fractional` (sites in a given, ideally spatial, order),
+:func:`count_entries` and :func:`place_entries` (counting sort), then
+:func:`half_list_box` (rectangular bins) or :func:`half_list_strips` (any
+cell).  The distance sweep of the last two is C in ``neighbors_simd.pxd``.
 """
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
@@ -26,16 +31,8 @@ ctypedef int64_t i64
 
 cdef double TOL_LEX = 1e-9  # same tolerance as the NumPy twin
 
-cdef extern from *:
-    """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define QCSIM_PREFETCH(p) __builtin_prefetch(p)
-    #else
-    #define QCSIM_PREFETCH(p) ((void)0)
-    #endif
-    """
-    void QCSIM_PREFETCH(const void*) noexcept nogil
-
+cdef enum:
+    CHUNK = 512  # candidates per sweep call (bounds the undecided buffer)
 
 qcsim_init_lanes()
 _simd_level = qcsim_simd_select(2)
@@ -195,7 +192,8 @@ def place_entries(const i32[::1] order_i, const double[:, ::1] x_tc,
     centre_c : (3,) origin of the single-precision coordinates.
     cursor_b : (n_bins,) in/out: first entry of each bin on entry, one past the
         last on exit.
-    record_e : (n_ext,) scratch.
+    record_e : (n_ext,) out, row ``t`` (bits 24 and up) and image offsets (8
+        bits each, biased by 128, axis 0 lowest) of each entry.
     owner_e : (n_ext,) out, site of each entry.
     shift_ec : (n_ext, 3) out, Cartesian shift of each entry.
     xf_ce : (3, n_ext) out, ``x_ic[owner_e] + shift_ec - centre_c`` in single
@@ -283,17 +281,14 @@ cdef inline bint _lex_positive(const double* a, const double* b) noexcept nogil:
     return False
 
 
-cdef enum:
-    CHUNK = 512  # candidates per sweep call (bounds the undecided buffer)
-
-
 cdef struct Probe:
     # one primary entry and what its scan needs
     const float* xf
     const float* yf
     const float* zf
     const i32* owner
-    const double* x_ic
+    const double* x_tc
+    const i64* record
     const double* shift
     i64 e, n_ext
     i32 o
@@ -310,17 +305,15 @@ cdef inline void _probe(Probe* p, i64 e) noexcept nogil:
     p.e = e
     p.o = o
     for c in range(3):
-        p.x[c] = p.x_ic[3 * o + c] + p.shift[3 * e + c]
+        p.x[c] = p.x_tc[3 * (p.record[e] >> 24) + c] + p.shift[3 * e + c]
     p.xi = p.xf[e]
     p.yi = p.yf[e]
     p.zi = p.zf[e]
-    if e + 1 < p.n_ext:  # sites are read in bin order, far apart when input order is random
-        QCSIM_PREFETCH(p.x_ic + 3 * p.owner[e + 1])
 
 
 cdef inline bint _exact(const Probe* p, i64 k) noexcept nogil:
     """The exact test of candidate k: owner rule, then double-precision distance."""
-    cdef const double* xk = p.x_ic + 3 * p.owner[k]
+    cdef const double* xk = p.x_tc + 3 * (p.record[k] >> 24)
     cdef const double* sk = p.shift + 3 * k
     cdef double dx = xk[0] + sk[0] - p.x[0]
     cdef double dy = xk[1] + sk[1] - p.x[1]
@@ -337,7 +330,7 @@ cdef inline bint _exact(const Probe* p, i64 k) noexcept nogil:
 cdef inline i64 _scan(const Probe* p, i64 lo, i64 hi, i32* jp, i64 pos) noexcept nogil:
     """Append to jp[pos:] the entries lo..hi-1 that the probe keeps; new pos.
 
-    The single-precision sweep (``neighbors.pxd``) keeps the sure ones and
+    The single-precision sweep (``neighbors_simd.pxd``) keeps the sure ones and
     hands back the undecided ones (near the radius, or the probe's own site),
     which get the exact test (:func:`_exact`): the list equals the exact
     double-precision one.  Up to 8 slots past the returned pos may be
@@ -358,13 +351,15 @@ cdef inline i64 _scan(const Probe* p, i64 lo, i64 hi, i32* jp, i64 pos) noexcept
 
 
 cdef inline void _init_probe(Probe* p, const float[:, ::1] xf_ce, const i32[::1] owner_e,
-                             const double[:, ::1] x_ic, const double[:, ::1] shift_ec,
+                             const double[:, ::1] x_tc, const i64[::1] record_e,
+                             const double[:, ::1] shift_ec,
                              double rcs, double tol_d2) noexcept nogil:
     p.xf = &xf_ce[0, 0]
     p.yf = &xf_ce[1, 0]
     p.zf = &xf_ce[2, 0]
     p.owner = &owner_e[0]
-    p.x_ic = &x_ic[0, 0]
+    p.x_tc = &x_tc[0, 0]
+    p.record = &record_e[0]
     p.shift = &shift_ec[0, 0]
     p.n_ext = owner_e.shape[0]
     p.rcs2 = rcs * rcs
@@ -373,7 +368,8 @@ cdef inline void _init_probe(Probe* p, const float[:, ::1] xf_ce, const i32[::1]
 
 
 def half_list_strips(const float[:, ::1] xf_ce, const i32[::1] owner_e,
-                     const double[:, ::1] x_ic, const double[:, ::1] shift_ec,
+                     const double[:, ::1] x_tc, const i64[::1] record_e,
+                     const double[:, ::1] shift_ec,
                      const i64[::1] start_b, const i64[::1] nprim_b,
                      const i64[::1] strip_s, const i64[::1] width_s,
                      double rcs, double tol_d2, Py_ssize_t b_first,
@@ -384,14 +380,15 @@ def half_list_strips(const float[:, ::1] xf_ce, const i32[::1] owner_e,
     keeps every entry ``k`` of the stencil with ``|x_k - x_e| < rcs`` and
     ``owner_e[k] > owner_e[e]``, or the same owner and ``shift_ec[k] -
     shift_ec[e]`` lexicographically positive, where ``x_e = x_ic[owner_e[e]] +
-    shift_ec[e]`` in double precision.  Image entries get empty rows.  Any
-    cell shape.
+    shift_ec[e]`` (that is, ``x_tc[record_e[e] >> 24] + shift_ec[e]``) in double
+    precision.  Image entries get empty rows.  Any cell shape.
 
     Parameters
     ----------
     xf_ce : (3, n_ext) single-precision entry positions from :func:`place_entries`.
     owner_e, shift_ec : (n_ext,), (n_ext, 3) entries in bin order.
-    x_ic : (n, 3) site positions.
+    x_tc, record_e : (n, 3), (n_ext,) the sites' rows and the entries' records
+        from :func:`place_entries`.
     start_b : (n_bins + 1,) first entry of each bin.
     nprim_b : (n_bins,) number of primaries in each bin.
     strip_s, width_s : (n_strips,) stencil as runs of bins: strip ``s`` of bin
@@ -416,7 +413,7 @@ def half_list_strips(const float[:, ::1] xf_ce, const i32[::1] owner_e,
     if owner_e.shape[0] == 0:
         return n_bins
     with nogil:
-        _init_probe(&p, xf_ce, owner_e, x_ic, shift_ec, rcs, tol_d2)
+        _init_probe(&p, xf_ce, owner_e, x_tc, record_e, shift_ec, rcs, tol_d2)
         pos = offsets_e[start_b[b_first]]
         for b in range(b_first, n_bins):
             e = start_b[b]
@@ -441,7 +438,8 @@ def half_list_strips(const float[:, ::1] xf_ce, const i32[::1] owner_e,
 
 
 def half_list_box(const float[:, ::1] xf_ce, const i32[::1] owner_e,
-                  const double[:, ::1] x_ic, const double[:, ::1] shift_ec,
+                  const double[:, ::1] x_tc, const i64[::1] record_e,
+                  const double[:, ::1] shift_ec,
                   const i64[::1] start_b, const i64[::1] nprim_b,
                   const double[:, ::1] inv_cc, const double[::1] origin_c,
                   const double[::1] scale_c, const i32[::1] pad_c, const i32[::1] dims_c,
@@ -482,12 +480,12 @@ def half_list_box(const float[:, ::1] xf_ce, const i32[::1] owner_e,
     cdef Py_ssize_t b
     cdef i64 b0, b1, b2, e, e_prim, e_end, lo, hi, pos, row, k0lo, k0hi
     cdef int c, k1, k2, n_rows, t
-    if r1 > 31 or r2 > 31 or (2 * r1 + 1) * (2 * r2 + 1) > 4096:
+    if r1 > 31 or r2 > 31:
         raise ValueError("stencil reach above 31 bins")
     if owner_e.shape[0] == 0:
         return n_bins
     with nogil:
-        _init_probe(&p, xf_ce, owner_e, x_ic, shift_ec, rcs, tol_d2)
+        _init_probe(&p, xf_ce, owner_e, x_tc, record_e, shift_ec, rcs, tol_d2)
         pos = offsets_e[start_b[b_first]]
         b0 = b_first % d0
         b1 = (b_first // d0) % d1

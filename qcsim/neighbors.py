@@ -233,10 +233,11 @@ class NeighborList:
         shift_ec, xf_ce = np.empty((n_ext, 3)), np.empty((3, n_ext), np.float32)
         self._order_i = np.empty(n, np.int32)
         centre_c = 0.5 * (lo_c + hi_c) @ basis_cc
+        record_e = np.empty(n_ext, np.int64)
         extent = _k.place_entries(order_i, x_tc, s_tc, wrap_tc, basis_cc, *args, centre_c,
-                                  cursor_b, np.empty(n_ext, np.int64), owner_e, shift_ec,
-                                  xf_ce, primary_i, nprim_b, self._order_i)
-        del x_tc, s_tc, wrap_tc, cursor_b
+                                  cursor_b, record_e, owner_e, shift_ec, xf_ce, primary_i,
+                                  nprim_b, self._order_i)
+        del s_tc, wrap_tc, cursor_b
         if grid.rectangular:
             stencil = (inv_cc, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c,
                        grid.edge_c)
@@ -251,7 +252,7 @@ class NeighborList:
         j_buf = self._pair_buffer(int(n * grid.half_neighbours_estimate(n, rcs)) + 64)
         b = 0
         while True:
-            b = kernel(xf_ce, owner_e, x_ic, shift_ec, start_b, nprim_b, *stencil, rcs,
+            b = kernel(xf_ce, owner_e, x_tc, record_e, shift_ec, start_b, nprim_b, *stencil, rcs,
                        _single_precision_tolerance(extent, rcs), b, offsets_e, j_buf)
             if b == grid.n_bins:
                 break
@@ -352,8 +353,8 @@ class _Grid:
         norm_c = np.sqrt(np.diag(gram_cc))
         off_cc = gram_cc - np.diag(np.diag(gram_cc))
         self.rectangular = bool(np.all(np.abs(off_cc) <= 1e-12 * np.outer(norm_c, norm_c)))
-        if np.any(pbc_c & (rcs / self.height_c > 120)):
-            raise GeometryError("a periodic cell height is below 1/120 of cutoff + skin")
+        if np.any(pbc_c & (rcs / self.height_c > 30)):
+            raise GeometryError("a periodic cell height is below 1/30 of cutoff + skin")
         periodic_images = np.prod(np.where(pbc_c, 1 + 2 * rcs / self.height_c, 1.0))
         max_bins = 4 * n * periodic_images + 4096
         if self.rectangular:
