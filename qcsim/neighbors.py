@@ -54,6 +54,7 @@ used by the tests is ``tests/twins/neighbors.py``.
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -209,8 +210,42 @@ class NeighborList:
 
     # -- internals ---------------------------------------------------------
     def _build(self, x_ic, cell_cc, pbc_c, rcs):
-        n = len(x_ic)
         basis_cc = _basis(cell_cc, pbc_c)
+        bins = self._bin_entries(x_ic, basis_cc, pbc_c, rcs)
+        grid = bins.grid
+        if grid.rectangular:
+            stencil = (bins.inv_cc, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c,
+                       grid.edge_c)
+            kernel = _k.half_list_box
+        else:
+            key = (basis_cc.tobytes(), grid.width_c.tobytes(), grid.dims_c.tobytes(), rcs)
+            if self._stencil[0] != key:
+                self._stencil = (key, grid.strips(rcs))
+            stencil = self._stencil[1]
+            kernel = _k.half_list_strips
+        n, n_ext = len(x_ic), len(bins.owner_e)
+        offsets_e = np.zeros(n_ext + 1, np.int64)
+        if self.n_builds and self.n_sites == n:  # a rebuild: about as many pairs as last time
+            j_buf = self._pair_buffer(int(1.05 * self.n_pairs) + 64)
+        else:
+            j_buf = self._pair_buffer(int(n * grid.half_neighbours_estimate(n, rcs)) + 64)
+        tol_d2 = _single_precision_tolerance(bins.extent, rcs)
+        b = 0
+        while True:
+            b = kernel(bins.xf_ce, bins.owner_e, bins.x_tc, bins.record_e, bins.shift_ec,
+                       bins.start_b, bins.nprim_b, *stencil, rcs, tol_d2, b, offsets_e, j_buf)
+            if b == grid.n_bins:
+                break
+            done = int(offsets_e[bins.start_b[b]])  # pairs of the entries before bin b
+            share = max(bins.start_b[b] / max(n_ext, 1), 0.1)
+            j_buf = self._pair_buffer(max(int(1.05 * done / share), len(j_buf) + 1024),
+                                      keep=done)
+        self.owner_e, self.shift_ec, self.primary_i = bins.owner_e, bins.shift_ec, bins.primary_i
+        self.offsets_e, self.j_n = offsets_e, j_buf[:offsets_e[-1]]
+
+    def _bin_entries(self, x_ic, basis_cc, pbc_c, rcs) -> SimpleNamespace:
+        """Images and counting sort: every entry in its bin (see the kernels)."""
+        n = len(x_ic)
         inv_cc = np.linalg.inv(basis_cc)
         pbc32_c = pbc_c.astype(np.int32)
         # the sites in the previous build's bin order: spatial, so the scatter stays local
@@ -226,49 +261,28 @@ class NeighborList:
             raise GeometryError(f"{n_ext} extended entries: too many for int32 indices")
         start_b = np.zeros(grid.n_bins + 1, np.int64)
         np.cumsum(count_b, out=start_b[1:])
-        cursor_b = start_b[:-1].copy()
         nprim_b = count_b  # reused: its counts are in start_b now
         nprim_b[:] = 0
-        owner_e, primary_i = np.empty(n_ext, np.int32), np.empty(n, np.int32)
-        shift_ec, xf_ce = np.empty((n_ext, 3)), np.empty((3, n_ext), np.float32)
+        out = SimpleNamespace(grid=grid, inv_cc=inv_cc, x_tc=x_tc, start_b=start_b,
+                              nprim_b=nprim_b, owner_e=np.empty(n_ext, np.int32),
+                              primary_i=np.empty(n, np.int32), shift_ec=np.empty((n_ext, 3)),
+                              xf_ce=np.empty((3, n_ext), np.float32),
+                              record_e=np.empty(n_ext, np.int64))
         self._order_i = np.empty(n, np.int32)
-        centre_c = 0.5 * (lo_c + hi_c) @ basis_cc
-        record_e = np.empty(n_ext, np.int64)
-        extent = _k.place_entries(order_i, x_tc, s_tc, wrap_tc, basis_cc, *args, centre_c,
-                                  cursor_b, record_e, owner_e, shift_ec, xf_ce, primary_i,
-                                  nprim_b, self._order_i)
-        del s_tc, wrap_tc, cursor_b
-        if grid.rectangular:
-            stencil = (inv_cc, grid.origin_c, grid.scale_c, grid.pad_c, grid.dims_c,
-                       grid.edge_c)
-            kernel = _k.half_list_box
-        else:
-            key = (basis_cc.tobytes(), grid.width_c.tobytes(), grid.dims_c.tobytes(), rcs)
-            if self._stencil[0] != key:
-                self._stencil = (key, grid.strips(rcs))
-            stencil = self._stencil[1]
-            kernel = _k.half_list_strips
-        offsets_e = np.zeros(n_ext + 1, np.int64)
-        j_buf = self._pair_buffer(int(n * grid.half_neighbours_estimate(n, rcs)) + 64)
-        b = 0
-        while True:
-            b = kernel(xf_ce, owner_e, x_tc, record_e, shift_ec, start_b, nprim_b, *stencil, rcs,
-                       _single_precision_tolerance(extent, rcs), b, offsets_e, j_buf)
-            if b == grid.n_bins:
-                break
-            j_buf = self._pair_buffer(int(len(j_buf) * 1.5) + 1024,
-                                      keep=int(offsets_e[start_b[b]]))
-        self.owner_e, self.shift_ec, self.primary_i = owner_e, shift_ec, primary_i
-        self.offsets_e, self.j_n = offsets_e, j_buf[:offsets_e[-1]]
+        out.extent = _k.place_entries(
+            order_i, x_tc, s_tc, wrap_tc, basis_cc, *args, 0.5 * (lo_c + hi_c) @ basis_cc,
+            start_b[:-1].copy(), out.record_e, out.owner_e, out.shift_ec, out.xf_ce,
+            out.primary_i, nprim_b, self._order_i)
+        return out
 
     def _pair_buffer(self, size, keep=0):
         """Storage for ``j_n``, kept between builds (fresh pages cost page faults).
 
-        Reallocated when too small or more than twice too large; the first
+        Reallocated when too small or more than a quarter too large; the first
         ``keep`` values survive.
         """
         old = self._j_buffer
-        if old is None or len(old) < size or len(old) > 2 * size + 4096:
+        if old is None or len(old) < size or len(old) > 1.25 * size + 4096:
             self._j_buffer = np.empty(size, np.int32)
             if keep:
                 self._j_buffer[:keep] = old[:keep]
@@ -382,11 +396,11 @@ class _Grid:
         self.n_bins = int(np.prod(self.dims_c.astype(np.int64)))
 
     def half_neighbours_estimate(self, n, rcs):
-        """Expected half-list neighbours per site, generous (sizes ``j_n``)."""
+        """Expected half-list neighbours per site at uniform density (sizes ``j_n``)."""
         extent_c = np.where(self.pbc_c, self.height_c,
                             (self.dims_c - 2 * self.pad_c) * self.width_c)
         density = n / max(np.prod(extent_c), 1e-300)
-        return 1.1 * 0.5 * density * 4.0 / 3.0 * np.pi * rcs**3 + 2
+        return 0.5 * density * 4.0 / 3.0 * np.pi * rcs**3 + 2
 
     def strips(self, rcs):
         """Stencil as runs of bins along axis 0.

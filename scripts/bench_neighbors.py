@@ -5,12 +5,15 @@
 The configuration is the product bar of the architecture document: fcc Cu
 (a = 3.615 A), cutoff 5.50679 A + skin 1.0 A, every site rattled by 0.01 A,
 periodic cube of reps^3 conventional cells (32,000 sites at reps = 20,
-256,000 at reps = 40).  Times are the best of a few repeats on one core.
+256,000 at reps = 40).  Times are the best of a few repeats of CPU time
+(process time: robust to other processes on the machine), on one core.
+The peak is what one build allocates on top of the list it replaces.
 """
 from __future__ import annotations
 
 import argparse
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -51,11 +54,18 @@ def bench(reps: int, shuffle: bool, repeats: int) -> None:
     t_gather = best_time(lambda: nl.extended_positions(x_ic, out=x_ec), 5 * repeats)
     t_fold = best_time(lambda: nl.fold(x_ec, out=f_ic), 5 * repeats)
     t_check = best_time(lambda: nl.update(x_ic, cell, (True,) * 3), 5 * repeats)
-    list_bytes = (nl.j_n.nbytes + nl.offsets_e.nbytes + nl.owner_e.nbytes
-                  + nl.shift_ec.nbytes + nl.primary_i.nbytes + nl._x_built.nbytes)
+    # what the list keeps between builds (j_n's storage may be a little larger than j_n)
+    kept = (nl._j_buffer, nl.offsets_e, nl.owner_e, nl.shift_ec, nl.primary_i, nl._x_built,
+            nl._order_i)
+    list_bytes = sum(a.nbytes for a in kept)
+    tracemalloc.start()
+    nl.build(x_ic, cell, (True,) * 3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     order = "shuffled" if shuffle else "lattice order"
     print(f"{n:8d} sites ({order}): n_ext/n = {nl.n_ext / n:.3f}, pairs/site = "
-          f"{nl.n_pairs / n:.2f}, list = {list_bytes / n:.0f} B/site")
+          f"{nl.n_pairs / n:.2f}, list = {list_bytes / n:.0f} B/site, "
+          f"build peak = {peak / n:.0f} B/site")
     print(f"    build {1e6 * t_build / n:.3f} us/site   gather {1e6 * t_gather / n:.4f}   "
           f"fold {1e6 * t_fold / n:.4f}   update check {1e6 * t_check / n:.4f} us/site")
 
