@@ -14,9 +14,9 @@ packed per ordered type pair (a, b) and knot m (1-based, row 0 unused):
 * ``frho_tab[(a * (nrho + 1) + m) * 7 + k]``: LAMMPS's 7 coefficients of the
   embedding function of type a.
 
-Every kernel accumulates into arrays its caller allocated and zeroed.  The
-density pass also writes the short list (pairs inside the cutoff and their
-distances) that the force pass runs over.  The def functions take typed
+Every kernel accumulates into arrays its caller allocated and zeroed.  Both
+passes drop the listed pairs beyond the cutoff by a branch-free compaction
+into per-entry scratch, so no per-pair data outlives a call.  The def functions take typed
 memoryviews and check their lengths; the loops run on raw pointers without
 the GIL (no aliasing of memoryview structs in the inner loops).  Neighbour
 and type indices are trusted: the neighbour list and the Python wrapper
@@ -24,6 +24,7 @@ guarantee them.
 """
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport free, malloc
 
 cdef enum:
     DENS_STRIDE = 8
@@ -72,60 +73,62 @@ cdef inline Py_ssize_t _within(const double* x, const int32_t* j_n, Py_ssize_t e
 def density(const double[:, ::1] x_ec, const int32_t[::1] type_e,
             const int64_t[::1] offsets_e, const int32_t[::1] j_n,
             const double[::1] dens_tab, int ntypes, int nr, double rdr, double cutsq,
-            double[::1] rho_e, int64_t[::1] short_offsets_e, int32_t[::1] short_j,
-            double[::1] short_r):
-    """Host density of every entry, and the short list of pairs inside the cutoff.
+            double[::1] rho_e):
+    """Host density of every entry; accumulates into ``rho_e`` (n_ext,).
 
-    Accumulates into ``rho_e`` (n_ext,).  Writes the pairs with
-    ``r^2 < cutsq`` as a CSR list ``short_offsets_e`` (n_ext + 1,), ``short_j``
-    and their distances ``short_r`` (capacity: the number of listed pairs), in
-    list order; the force pass runs over it.
+    Pairs of the list farther than the cutoff are dropped by a branch-free
+    compaction into per-entry scratch (no per-pair storage survives the call).
     """
     cdef Py_ssize_t n_ext = x_ec.shape[0]
     _check_entries(n_ext, type_e.shape[0], offsets_e.shape[0], rho_e.shape[0])
     _check_table(dens_tab.shape[0], ntypes, nr, DENS_STRIDE)
-    if short_offsets_e.shape[0] != n_ext + 1:
-        raise ValueError("short_offsets_e must have n_ext + 1 entries")
     if n_ext == 0 or j_n.shape[0] == 0:
-        short_offsets_e[:] = 0
         return
     if offsets_e[n_ext] > j_n.shape[0]:
         raise ValueError("offsets_e runs past the end of j_n")
-    if short_j.shape[0] < j_n.shape[0] or short_r.shape[0] < j_n.shape[0]:
-        raise ValueError("short list arrays are smaller than the neighbour list")
-    with nogil:
-        _density(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &dens_tab[0],
-                 ntypes, nr, rdr, cutsq, &rho_e[0], &short_offsets_e[0], &short_j[0],
-                 &short_r[0])
+    cdef Py_ssize_t longest = _longest_row(&offsets_e[0], n_ext)
+    cdef int32_t* j_k = <int32_t*> malloc((longest + 1) * sizeof(int32_t))
+    cdef double* rsq_k = <double*> malloc((longest + 1) * sizeof(double))
+    if j_k == NULL or rsq_k == NULL:
+        free(j_k)
+        free(rsq_k)
+        raise MemoryError()
+    try:
+        with nogil:
+            _density(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &dens_tab[0],
+                     ntypes, nr, rdr, cutsq, &rho_e[0], j_k, rsq_k)
+    finally:
+        free(j_k)
+        free(rsq_k)
+
+
+cdef Py_ssize_t _longest_row(const int64_t* offsets, Py_ssize_t n_ext) noexcept nogil:
+    cdef Py_ssize_t e, longest = 0
+    for e in range(n_ext):
+        if offsets[e + 1] - offsets[e] > longest:
+            longest = offsets[e + 1] - offsets[e]
+    return longest
 
 
 cdef void _density(const double* x, const int32_t* type_e, const int64_t* offsets,
                    const int32_t* j_n, Py_ssize_t n_ext, const double* tab, int ntypes,
-                   int nr, double rdr, double cutsq, double* rho_e, int64_t* short_offsets,
-                   int32_t* short_j, double* short_r) noexcept nogil:
+                   int nr, double rdr, double cutsq, double* rho_e,
+                   int32_t* j_k, double* r_k) noexcept nogil:
     cdef Py_ssize_t e, k, nk, j
-    cdef int64_t start = 0
     cdef Py_ssize_t pair_stride = (nr + 1) * DENS_STRIDE
     cdef const double* row_i
     cdef const double* c
     cdef double p, r, rho_i
-    cdef int32_t* j_k
-    cdef double* r_k
     cdef int m
     for e in range(n_ext):
-        short_offsets[e] = start
         if offsets[e] == offsets[e + 1]:
             continue
-        j_k = short_j + start
-        r_k = short_r + start
         nk = _within(x, j_n, e, offsets[e], offsets[e + 1], cutsq, j_k, r_k)
-        start += nk
         row_i = tab + type_e[e] * ntypes * pair_stride
         rho_i = 0.0
         for k in range(nk):
             j = j_k[k]
             r = sqrt(r_k[k])
-            r_k[k] = r
             p = r * rdr + 1.0
             m = <int>p
             if m > nr - 1:
@@ -137,7 +140,6 @@ cdef void _density(const double* x, const int32_t* type_e, const int64_t* offset
             rho_i += ((c[0] * p + c[1]) * p + c[2]) * p + c[3]
             rho_e[j] += ((c[4] * p + c[5]) * p + c[6]) * p + c[7]
         rho_e[e] += rho_i
-    short_offsets[n_ext] = start
 
 
 def embed(const double[::1] rho_i, const int32_t[::1] type_i, const double[::1] frho_tab,
@@ -176,15 +178,14 @@ def embed(const double[::1] rho_i, const int32_t[::1] type_i, const double[::1] 
 
 
 def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
-           const int64_t[::1] short_offsets_e, const int32_t[::1] short_j,
-           const double[::1] short_r,
+           const int64_t[::1] offsets_e, const int32_t[::1] j_n, double cutsq,
            const double[::1] wfp_e, const double[::1] w_e, bint weighted,
            const double[::1] force_tab, int ntypes, int nr, double rdr,
            double[:, ::1] f_ec, double[::1] epair_e, bint want_epair, double[::1] virial_6):
     """Forces of the weighted energy, per-entry pair energies, virial.
 
-    Runs over the short list (pairs inside the cutoff, with their distances)
-    written by :func:`density`.
+    Runs over the half list; pairs beyond the cutoff are dropped as in
+    :func:`density`.
     ``wfp_e`` is ``w * F'`` of each entry's site.  The pair term of pair (i, j)
     carries ``(w_i + w_j) / 2`` (``w_e``, read only when ``weighted``).
     Accumulates forces into ``f_ec`` (n_ext, 3), half of every unweighted pair
@@ -196,45 +197,55 @@ def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     cdef double energy = 0.0
     cdef double v[6]
     cdef int k
-    _check_entries(n_ext, type_e.shape[0], short_offsets_e.shape[0], f_ec.shape[0])
+    _check_entries(n_ext, type_e.shape[0], offsets_e.shape[0], f_ec.shape[0])
     _check_table(force_tab.shape[0], ntypes, nr, FORCE_STRIDE)
     if wfp_e.shape[0] < n_ext or (weighted and w_e.shape[0] < n_ext):
         raise ValueError("wfp_e and w_e need one value per entry")
     if (want_epair and epair_e.shape[0] < n_ext) or virial_6.shape[0] != 6:
         raise ValueError("epair_e needs one value per entry, virial_6 six")
-    if n_ext == 0 or short_offsets_e[n_ext] == 0:
+    if n_ext == 0 or offsets_e[n_ext] == 0:
         return 0.0
-    if short_j.shape[0] < short_offsets_e[n_ext] or short_r.shape[0] < short_offsets_e[n_ext]:
-        raise ValueError("short_offsets_e runs past the end of the short list")
+    if offsets_e[n_ext] > j_n.shape[0]:
+        raise ValueError("offsets_e runs past the end of j_n")
+    cdef Py_ssize_t longest = _longest_row(&offsets_e[0], n_ext)
+    cdef int32_t* j_k = <int32_t*> malloc((longest + 1) * sizeof(int32_t))
+    cdef double* rsq_k = <double*> malloc((longest + 1) * sizeof(double))
+    if j_k == NULL or rsq_k == NULL:
+        free(j_k)
+        free(rsq_k)
+        raise MemoryError()
     with nogil:
         # constant flags: the compiler specialises the inlined loop for each case
         if weighted and want_epair:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
-                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], True, &force_tab[0],
+            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
+                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], True, &force_tab[0],
                              ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], True, v)
         elif weighted:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
-                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], True, &force_tab[0],
+            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
+                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], True, &force_tab[0],
                              ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], False, v)
         elif want_epair:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
-                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], False, &force_tab[0],
+            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
+                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], False, &force_tab[0],
                              ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], True, v)
         else:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &short_offsets_e[0], &short_j[0],
-                             &short_r[0], n_ext, &wfp_e[0], &w_e[0], False, &force_tab[0],
+            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
+                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], False, &force_tab[0],
                              ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], False, v)
+    free(j_k)
+    free(rsq_k)
     for k in range(6):
         virial_6[k] += v[k]
     return energy
 
 
 cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t* offsets,
-                           const int32_t* short_j, const double* short_r, Py_ssize_t n_ext,
+                           const int32_t* j_n, Py_ssize_t n_ext, double cutsq,
+                           int32_t* j_k, double* rsq_k,
                            const double* wfp_e, const double* w_e, bint weighted,
                            const double* tab, int ntypes, int nr, double rdr, double* f,
                            double* epair_e, bint want_epair, double* v) noexcept nogil:
-    cdef Py_ssize_t e, k, j
+    cdef Py_ssize_t e, k, j, nk
     cdef Py_ssize_t pair_stride = (nr + 1) * FORCE_STRIDE
     cdef const double* row_i
     cdef const double* c
@@ -257,12 +268,13 @@ cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t
         fyi = 0.0
         fzi = 0.0
         ephi_i = 0.0
-        for k in range(offsets[e], offsets[e + 1]):
-            j = short_j[k]
+        nk = _within(x, j_n, e, offsets[e], offsets[e + 1], cutsq, j_k, rsq_k)
+        for k in range(nk):
+            j = j_k[k]
             dx = xi - x[3 * j]
             dy = yi - x[3 * j + 1]
             dz = zi - x[3 * j + 2]
-            r = short_r[k]
+            r = sqrt(rsq_k[k])
             p = r * rdr + 1.0
             m = <int>p
             if m > nr - 1:

@@ -40,25 +40,18 @@ def test_kernels_match_twin(seed, n_ext, nt, nr, weighted, want_epair):
     outs = []
     for impl in (kernel, twin):
         rho_e = np.zeros(n_ext)
-        so = np.zeros(n_ext + 1, dtype=np.int64)
-        sj = np.full(len(j_n), -1, dtype=np.int32)
-        sr = np.full(len(j_n), -1.0)
-        impl.density(x_ec, type_e, offsets_e, j_n, dens_tab, nt, nr, rdr, cut * cut,
-                     rho_e, so, sj, sr)
-        outs.append((rho_e, so, sj, sr))
-    (rho_k, so_k, sj_k, sr_k), (rho_t, so_t, sj_t, sr_t) = outs
+        impl.density(x_ec, type_e, offsets_e, j_n, dens_tab, nt, nr, rdr, cut * cut, rho_e)
+        outs.append(rho_e)
+    rho_k, rho_t = outs
     np.testing.assert_allclose(rho_k, rho_t, rtol=1e-12, atol=1e-12 * (1 + abs(rho_t).max()))
-    n_short = so_t[-1]
-    assert np.array_equal(so_k, so_t)
-    assert np.array_equal(sj_k[:n_short], sj_t[:n_short])
-    np.testing.assert_array_equal(sr_k[:n_short], sr_t[:n_short])
 
     wfp_e = rng.normal(size=n_ext)
     w_e = rng.uniform(0.0, 1.0, n_ext)
     outs = []
     for impl in (kernel, twin):
         f_ec, ep, vir = np.zeros((n_ext, 3)), np.zeros(n_ext), np.zeros(6)
-        energy = impl.forces(x_ec, type_e, so_t, sj_t, sr_t, wfp_e, w_e, weighted, force_tab,
+        energy = impl.forces(x_ec, type_e, offsets_e, j_n, cut * cut, wfp_e, w_e, weighted,
+                             force_tab,
                              nt, nr, rdr, f_ec, ep, want_epair, vir)
         outs.append((energy, f_ec, ep, vir))
     for a, b in zip(outs[0], outs[1]):
@@ -301,11 +294,11 @@ def test_kernels_check_array_lengths():
     x_ec, offsets_e, j_n = random_list(rng, 6, 4.0)
     type_e = np.zeros(6, dtype=np.int32)
     tab = np.zeros(1 * 1 * 11 * 8)
-    short = (np.zeros(7, dtype=np.int64), np.zeros(len(j_n), dtype=np.int32), np.zeros(len(j_n)))
     with pytest.raises(ValueError, match="per-entry"):
-        kernel.density(x_ec, type_e, offsets_e, j_n, tab, 1, 10, 1.0, 16.0, np.zeros(5), *short)
+        kernel.density(x_ec, type_e, offsets_e, j_n, tab, 1, 10, 1.0, 16.0, np.zeros(5))
     with pytest.raises(ValueError, match="table"):
-        kernel.density(x_ec, type_e, offsets_e, j_n, tab, 2, 10, 1.0, 16.0, np.zeros(6), *short)
+        kernel.density(x_ec, type_e, offsets_e, j_n, tab, 2, 10, 1.0, 16.0, np.zeros(6))
     with pytest.raises(ValueError, match="wfp_e"):
-        kernel.forces(x_ec, type_e, *short, np.zeros(3), np.zeros(6), True, np.zeros(11 * 16),
+        kernel.forces(x_ec, type_e, offsets_e, j_n, 16.0, np.zeros(3), np.zeros(6), True,
+                      np.zeros(11 * 16),
                       1, 10, 1.0, np.zeros((6, 3)), np.zeros(6), True, np.zeros(6))

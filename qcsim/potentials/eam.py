@@ -78,18 +78,10 @@ class EAMBase:
         self.masses = list(masses)
         self.cutoff = float(tables.cut)
         self._dens_tab, self._force_tab, self._frho_tab = pack_tables(tables)
-        self._short = None
         self._ws = Workspace()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
-
-    def _short_list_buffers(self, n_pairs: int):
-        """Scratch arrays for the short list, kept between calls (grown when needed)."""
-        if self._short is None or len(self._short[0]) < n_pairs:
-            capacity = max(n_pairs, 1)
-            self._short = (np.empty(capacity, dtype=np.int32), np.empty(capacity))
-        return self._short
 
     def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies.
@@ -112,11 +104,9 @@ class EAMBase:
         rdr = 1.0 / t.dr
 
         rho_e = ws.get("rho_e", n_ext, zero=True)
-        short_offsets_e = ws.get("short_offsets_e", n_ext + 1, np.int64, zero=True)
-        short_j, short_r = self._short_list_buffers(len(j_n))
         if n:
             _kernel.density(x_ec, type_e, offsets_e, j_n, self._dens_tab, t.ntypes, t.nr,
-                            rdr, cutsq, rho_e, short_offsets_e, short_j, short_r)
+                            rdr, cutsq, rho_e)
         rho_i = nlist.fold(rho_e, out=ws.get("rho_i", n))
         F_i, Fp_i = np.empty(n), ws.get("Fp_i", n)
         if n:
@@ -133,7 +123,7 @@ class EAMBase:
         virial_6 = np.zeros(6)
         e_pair = 0.0
         if n:
-            e_pair = _kernel.forces(x_ec, type_e, short_offsets_e, short_j, short_r, wfp_e,
+            e_pair = _kernel.forces(x_ec, type_e, offsets_e, j_n, cutsq, wfp_e,
                                     w_e, weighted, self._force_tab, t.ntypes, t.nr, rdr,
                                     f_ec, epair_e, energies, virial_6)
         f_ic = nlist.fold(f_ec, out=np.empty((n, 3)))

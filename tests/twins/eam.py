@@ -22,7 +22,7 @@ def _knots(r, rdr, nr):
 
 
 def density(x_ec, type_e, offsets_e, j_n, dens_tab, ntypes, nr, rdr, cutsq,
-            rho_e, short_offsets_e, short_j, short_r):
+            rho_e):
     e_n, _, rsq = _pair_arrays(x_ec, offsets_e, j_n)
     keep = rsq < cutsq
     e_k, j_k = e_n[keep], j_n[keep]
@@ -31,10 +31,6 @@ def density(x_ec, type_e, offsets_e, j_n, dens_tab, ntypes, nr, rdr, cutsq,
     c = dens_tab.reshape(ntypes, ntypes, nr + 1, 8)[type_e[e_k], type_e[j_k], m]
     np.add.at(rho_e, e_k, ((c[:, 0] * p + c[:, 1]) * p + c[:, 2]) * p + c[:, 3])
     np.add.at(rho_e, j_k, ((c[:, 4] * p + c[:, 5]) * p + c[:, 6]) * p + c[:, 7])
-    short_offsets_e[0] = 0
-    np.cumsum(np.bincount(e_k, minlength=len(x_ec)), out=short_offsets_e[1:])
-    short_j[:len(j_k)] = j_k
-    short_r[:len(r)] = r
 
 
 def embed(rho_i, type_i, frho_tab, nrho, rdrho, rhomax, F_i, Fp_i):
@@ -47,12 +43,14 @@ def embed(rho_i, type_i, frho_tab, nrho, rdrho, rhomax, F_i, Fp_i):
     F_i[:] = np.where(rho_i > rhomax, phi + Fp_i * (rho_i - rhomax), phi)
 
 
-def forces(x_ec, type_e, short_offsets_e, short_j, short_r, wfp_e, w_e, weighted,
+def forces(x_ec, type_e, offsets_e, j_n, cutsq, wfp_e, w_e, weighted,
            force_tab, ntypes, nr, rdr, f_ec, epair_e, want_epair, virial_6):
-    n_k = int(short_offsets_e[-1])
-    e_k = np.repeat(np.arange(len(x_ec)), np.diff(short_offsets_e))
-    j_k, r = short_j[:n_k], short_r[:n_k]
+    e_n, _, rsq = _pair_arrays(x_ec, offsets_e, j_n)
+    keep = rsq < cutsq
+    e_k, j_k = e_n[keep], j_n[keep]
+    n_k = len(e_k)
     d_kc = x_ec[e_k] - x_ec[j_k]
+    r = np.sqrt(rsq[keep])
     m, p = _knots(r, rdr, nr)
     c = force_tab.reshape(ntypes, ntypes, nr + 1, 16)[type_e[e_k], type_e[j_k], m]
     rhojp = (c[:, 0] * p + c[:, 1]) * p + c[:, 2]
