@@ -133,13 +133,41 @@ def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
     ok = (spacing_level(distance_to_disks(xy, resolved), 0.0, h0, growth) == 1) & \
         (np.hypot(*(xy - center).T) <= r_outer - 0.5 * h0)
     chunks.append(cand[ok])
-    ring = _boundary_ring(slab, center, r_outer, h0 * m_max)
+    # the ring's spacing: the level one element layer inside the ring where it is
+    # closest to the resolved disks, so it is never coarser than the nodes next to it
+    d_ring = r_outer - np.max(np.hypot(*(resolved[:, :2] - center).T) + resolved[:, 2])
+    d_ring = max(d_ring - (h0 + (growth - 1.0) * max(d_ring, 0.0)), 0.0)
+    m_ring = int(spacing_level(d_ring, 0.0, h0, growth))
+    ring = _boundary_ring(slab, center, r_outer, h0 * m_ring)
     if np.isfinite(tip_x):  # both crack faces reach the outer boundary
         ends = np.concatenate([_row_end(slab, center, r_outer, row) for row in (row0, row0 - 1)])
         gap = np.linalg.norm((ring @ slab.b_kc)[:, None] - (ends @ slab.b_kc)[None], axis=2)
-        ring = np.concatenate([ring[gap.min(axis=1) > 0.5 * m_max * h0], ends])
-    chunks.append(ring)
-    return np.unique(np.concatenate(chunks), axis=0)
+        ring = np.concatenate([ring[gap.min(axis=1) > 0.5 * m_ring * h0], ends])
+    inner = np.unique(np.concatenate(chunks), axis=0)
+    inner = _clear_of_ring(slab, inner, ring, resolved, h0, growth)
+    return np.unique(np.concatenate([inner, ring]), axis=0)
+
+
+def _clear_of_ring(slab, ij, ring, resolved, h0, growth):
+    """Drop nodes outside the ring polygon or closer to one of its edges than half
+    their own spacing (they would make slivers with a long ring edge); nodes of
+    the resolved disks stay."""
+    xy = ij @ slab.b_kc
+    r_xy = ring @ slab.b_kc
+    c = r_xy.mean(axis=0)
+    order = np.argsort(np.arctan2(r_xy[:, 1] - c[1], r_xy[:, 0] - c[0]))
+    a = r_xy[order]
+    b = np.roll(a, -1, axis=0)
+    ab = b - a
+    t = np.clip(np.einsum("nec,ec->ne", xy[:, None] - a[None], ab) / np.einsum("ec,ec->e", ab, ab),
+                0.0, 1.0)
+    dist = np.linalg.norm(xy[:, None] - (a[None] + t[..., None] * ab[None]), axis=2).min(axis=1)
+    cross = ab[None, :, 0] * (xy[:, None, 1] - a[None, :, 1]) - ab[None, :, 1] * (xy[:, None, 0] - a[None, :, 0])
+    inside = np.all(cross >= -1e-9, axis=1) | np.all(cross <= 1e-9, axis=1)
+    d = distance_to_disks(xy, resolved)
+    m = spacing_level(d, 0.0, h0, growth)
+    keep = (d <= 0) | (inside & (dist > 0.5 * m * h0))
+    return ij[keep]
 
 
 def _row_end(slab, center, r_outer, row):
