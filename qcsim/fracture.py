@@ -172,6 +172,38 @@ class CrackStudy:
     def n_represented(self) -> int:
         return int(round(np.pi * self.spec.r_outer**2 / self.slab.area))
 
+    # -- checkpoint and restart ------------------------------------------------------------
+    def state(self) -> dict:
+        """Everything that changes during a study, to continue it later (copies).
+
+        Keys: ``step_index``, ``K`` (GPa*sqrt(A)), ``tip_x``, ``slit_x`` (A),
+        ``cores`` (k, 3) and ``refined`` (m, 3) disks (x, y, r in A), ``site_nk``
+        (n, 2) lattice sites of the mesh nodes and ``U_nc`` (n, 3) displacements (A).
+        A restored study continues as the uninterrupted one would, to round-off.
+        """
+        model = self.model
+        return {"step_index": int(self.step_index), "K": float(self.K),
+                "tip_x": float(self.tip_x), "slit_x": float(self.slit_x),
+                "cores": np.array(self.cores, dtype=float).reshape(-1, 3),
+                "refined": np.array(self.refined, dtype=float).reshape(-1, 3),
+                "site_nk": model.mesh.site_nk.copy(), "U_nc": model.U_nc.copy()}
+
+    def restore(self, state: dict) -> None:
+        """Continue from ``state`` (from :meth:`state` of a study with the same
+        potential, crystal and spec): rebuild the model of its disks and slit and
+        set its displacements.  Raises ValueError if the rebuilt mesh differs."""
+        self.cores = [tuple(float(v) for v in row) for row in np.asarray(state["cores"])]
+        self.refined = [tuple(float(v) for v in row) for row in np.asarray(state["refined"])]
+        self.slit_x, self.tip_x = float(state["slit_x"]), float(state["tip_x"])
+        self.K, self.step_index = float(state["K"]), int(state["step_index"])
+        self._build()
+        model = self.model
+        site_nk = np.asarray(state["site_nk"])
+        if site_nk.shape != model.mesh.site_nk.shape or np.any(site_nk != model.mesh.site_nk):
+            raise ValueError(f"the rebuilt mesh ({model.mesh.n_nodes} nodes) is not the one "
+                             f"of the saved state ({len(site_nk)} nodes)")
+        model.U_nc[:] = np.asarray(state["U_nc"], dtype=float)
+
     # -- one load step ---------------------------------------------------------------------
     def step(self, K_new: float) -> StepRecord:
         """Apply K_new (GPa*sqrt(A)), relax, track, adapt; return the record."""
