@@ -50,6 +50,9 @@ def check_qc(deck, ctx, schemes, skin: float) -> None:
     outside the pad, and the number of atoms is within reason.
     """
     potential, crystal_cfg, qc = deck["potential"], deck["crystal"], deck["qc"]
+    if qc.atomistic_only:
+        raise ctx.error(f"r_core = {qc.r_core:g} A must be smaller than r_outer = "
+                        f"{qc.r_outer:g} A (the core lies inside the domain)", ("qc", "r_core"))
     pot = make_potential(potential)
     species = potential.species if potential.species is not None else pot.species
     if species is not None and crystal_cfg.element not in species:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qcsim.deck.schema import param, section
-from qcsim.deck.types import Bool, Str
+from qcsim.deck.types import Bool, Int, Str
 
 __all__ = ["OutputSettings"]
 
@@ -18,4 +18,10 @@ class OutputSettings:
                             doc="output folder, relative to the current directory; default "
                                 "results/<deck name>; `qcsim run -o DIR` overrides it")
     extxyz: bool = param(Bool(), True, doc="also write final.extxyz (final structure with "
-                                           "per-atom energies and forces)")
+                                           "per-atom energies and forces); task crack: "
+                                           "atoms.extxyz, the atoms of every frame")
+    every: int = param(Int(ge=1), 1, doc="task crack: write a frame (mesh and atoms) every this "
+                                         "many load steps (and the last one)")
+    checkpoint_every: int = param(Int(ge=1), 1,
+                                  doc="task crack: write a checkpoint every this many load steps "
+                                      "(and the last one)")

@@ -82,12 +82,13 @@ class QCSettings:
                          growth=self.growth, profile=self.profile,
                          fixed_width=self.fixed_width, skin=skin, voids=tuple(voids))
 
+    @property
+    def atomistic_only(self) -> bool:
+        """r_core >= r_outer: no continuum (task crack allows it; the others refuse it)."""
+        return self.r_core >= self.r_outer
+
     @classmethod
     def check(cls, cfg, ctx, path):
-        if cfg.r_core >= cfg.r_outer:
-            raise ctx.error(f"r_core = {cfg.r_core:g} A must be smaller than r_outer = "
-                            f"{cfg.r_outer:g} A (the core lies inside the domain)",
-                            path + ("r_core",))
         if cfg.fixed_width >= cfg.r_outer:
             raise ctx.error(f"fixed_width = {cfg.fixed_width:g} A would hold the whole domain "
                             f"(r_outer = {cfg.r_outer:g} A)", path + ("fixed_width",))

@@ -1,0 +1,35 @@
+"""The ``adapt`` section: how a crack study's model follows the crack.
+
+Example (task ``crack``)::
+
+    adapt:
+      follow: 10.0        # A: add an atomistic disk at the tip once it has run this far
+      refine_tol: null    # curvature tolerance; null: no curvature refinement
+      max_passes: 3       # adapt-and-relax passes per load step
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qcsim.deck.schema import param, section
+from qcsim.deck.sections._nested import OrNull
+from qcsim.deck.types import Float, Int
+
+__all__ = ["AdaptSettings"]
+
+
+@section("adapt", doc="Adaptivity of the crack study's model (task crack).")
+@dataclass(frozen=True, kw_only=True)
+class AdaptSettings:
+    """When the atomistic region follows the tip and where the mesh is refined."""
+
+    follow: float | None = param(OrNull(Float(gt=0)), None,
+                                 doc="a new atomistic disk (radius r_core) is added at the tip "
+                                     "once it has run this far past the newest disk; default "
+                                     "r_core / 2", units="A")
+    refine_tol: float | None = param(OrNull(Float(gt=0)), None,
+                                     doc="curvature indicator above which coarse elements are "
+                                         "refined to the lattice (atomic-size ones become "
+                                         "atomistic); null or absent: off")
+    max_passes: int = param(Int(ge=0), 3,
+                            doc="adapt-and-relax passes per load step (0: never adapt)")
