@@ -30,11 +30,14 @@ examples:
   qcsim validate input_decks/cu_vacancy.yaml   check a deck without running it
   qcsim run input_decks/cu_vacancy.yaml        run it (results in results/cu_vacancy/)
   qcsim run deck.yaml -o out/                  choose the output folder
+  qcsim run crack.yaml --restart out/results.h5   continue a crack study from its checkpoint
   qcsim info                                   version, tasks, potential styles
 
 exit codes: 0 success, 2 bad deck or input, 3 not converged (results kept,
 marked converged = False), 1 cannot write outputs, 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM). A run that fails or is stopped leaves no outputs.
+143 terminated (SIGTERM). A run that fails or is stopped leaves no outputs,
+except task crack: its outputs and checkpoint are kept from the first load
+step on, and SIGTERM says how to continue with --restart.
 """
 
 
@@ -56,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("-o", "--output", metavar="OUTDIR", default=None,
                        help="output folder (default: the deck's output.dir, else "
                             "results/<deck name>)")
+    p_run.add_argument("--restart", metavar="RESULTS", default=None,
+                       help="continue from the checkpoint in this results file (task crack; "
+                            "the deck must describe the same study)")
     verbosity = p_run.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="print warnings only")
+    verbosity.add_argument("-q", "--quiet", action="store_true",
+                           help="print warnings only (and no progress bar)")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="print debug messages")
 
     p_val = sub.add_parser("validate", help="check a deck without running it",
@@ -125,7 +132,7 @@ def cmd_run(args) -> int:
     handler, old_level = _setup_console_logging(args.quiet, args.verbose)
     old_sigterm = _raise_on_sigterm()
     try:
-        report = run_deck(deck, args.output)
+        report = run_deck(deck, args.output, restart=args.restart, progress=not args.quiet)
     except OSError as exc:
         return _fail(f"cannot write outputs: {exc}", 1)
     finally:

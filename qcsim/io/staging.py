@@ -30,6 +30,7 @@ class OutputStage:
         self._staged: dict[str, Path] = {}
         self._created: list[Path] = []  # folders this stage made, deepest first
         self.committed = False
+        self.files: list[Path] = []  # final paths committed so far, in order
 
     def __enter__(self) -> "OutputStage":
         if self.final_dir.exists() and not self.final_dir.is_dir():
@@ -50,12 +51,19 @@ class OutputStage:
         return self.final_dir / name
 
     def commit(self) -> list[Path]:
-        """Rename every staged file that exists to its final name; return the final paths."""
+        """Rename every staged file that exists to its final name; return the final paths.
+
+        May be called more than once (a task that checkpoints commits at each
+        checkpoint; a file still open keeps being written under its final name);
+        :attr:`files` lists every file committed so far.
+        """
         done = []
         for name, tmp in self._staged.items():
             if tmp.exists():
                 os.replace(tmp, self.final_dir / name)
                 done.append(self.final_dir / name)
+                if done[-1] not in self.files:
+                    self.files.append(done[-1])
         self.committed = True
         return done
 

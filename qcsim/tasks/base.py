@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-__all__ = ["TaskSpec", "TaskOutcome", "Stage", "TASKS", "register_task", "load_tasks"]
+__all__ = ["TaskSpec", "TaskOutcome", "RunOptions", "Stage", "TASKS", "register_task",
+           "load_tasks"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,18 @@ class TaskOutcome:
 
     ok: bool
     message: str = ""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of one run that are not part of the deck (command-line flags).
+
+    restart : a results file whose checkpoint the run continues from.
+    progress : show a progress bar (on stderr, when it is a terminal).
+    """
+
+    restart: Path | None = None
+    progress: bool = True
 
 
 class Stage(Protocol):
@@ -39,12 +52,15 @@ class TaskSpec:
     Attributes
     ----------
     name : the deck's ``task:`` value.
-    run : ``run(deck, stage) -> TaskOutcome``.
+    run : ``run(deck, stage) -> TaskOutcome`` (see ``takes_options``).
     sections : top-level sections the deck must have.
     optional : sections it may have (absent ones get their defaults).
     check : ``check(deck, ctx)``, cross-section checks done by ``validate`` too.
     doc : one line for ``qcsim info``.
     summary : ``summary(deck) -> str``, one line printed by ``qcsim validate``.
+    takes_options : ``run(deck, stage, options)`` gets the :class:`RunOptions` too.
+    restartable : the task writes checkpoints and can continue from one
+        (``qcsim run --restart``).
     """
 
     name: str
@@ -54,6 +70,8 @@ class TaskSpec:
     check: Callable[[Any, Any], None] | None = None
     doc: str = ""
     summary: Callable[[Any], str] | None = None
+    takes_options: bool = False
+    restartable: bool = False
 
 
 TASKS: dict[str, TaskSpec] = {}

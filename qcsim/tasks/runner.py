@@ -4,18 +4,26 @@ Outputs are staged (:class:`qcsim.io.OutputStage`): a run that raises leaves
 nothing behind; a run whose task ends without meeting its goal (a relaxation
 that did not converge) keeps its outputs, marked as such, and the caller gets
 a :class:`qcsim.errors.ConvergenceError` after they are in place.
+
+A task that checkpoints (task ``crack``) may commit its outputs itself at each
+checkpoint, and may end early with :class:`RunStopped` (SIGTERM, see
+:class:`StopGuard`): its outputs are then kept, not removed, and the error
+(exit code 143 for SIGTERM) reaches the caller after they are in place.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from qcsim.errors import ConvergenceError
+from qcsim.errors import ConvergenceError, QCSimError
 from qcsim.io.staging import OutputStage
-from qcsim.tasks.base import TaskOutcome, load_tasks
+from qcsim.tasks.base import RunOptions, TaskOutcome, load_tasks
 
-__all__ = ["RunReport", "run_deck", "output_dir_for"]
+__all__ = ["RunReport", "RunStopped", "StopRequested", "StopGuard", "run_deck",
+           "output_dir_for"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,68 @@ class RunReport:
     files: tuple[Path, ...]
 
 
+class RunStopped(QCSimError):
+    """A task stopped before its end (SIGTERM: exit code 143).
+
+    ``keep_outputs``: what it wrote is valid (a checkpoint to continue from) and
+    is kept; otherwise its outputs are removed, as for any failed run.
+    """
+
+    def __init__(self, message: str, exit_code: int = 143, keep_outputs: bool = True):
+        super().__init__(message)
+        self.exit_code, self.keep_outputs = exit_code, keep_outputs
+
+
+class StopRequested(BaseException):
+    """Raised inside a task by :class:`StopGuard` when SIGTERM arrives (BaseException,
+    so that no ``except Exception`` of a solver or an analysis swallows it)."""
+
+
+class StopGuard:
+    """SIGTERM handling for tasks that keep their outputs when stopped.
+
+    While installed (``with StopGuard() as guard``), SIGTERM raises
+    :class:`StopRequested` at once, except inside ``with guard.critical():``
+    blocks (writing results and checkpoints), where it is held until the block
+    ends, so that nothing is left half-written.  The previous handler is put back
+    on exit.  Outside the main thread (no signals there) it does nothing.
+    """
+
+    def __init__(self):
+        self._depth = 0
+        self.pending = False
+        self._old = None
+
+    def _handler(self, signum, frame):
+        if self._depth:
+            self.pending = True
+            return
+        raise StopRequested()
+
+    def __enter__(self) -> "StopGuard":
+        try:
+            self._old = signal.signal(signal.SIGTERM, self._handler)
+        except ValueError:  # not the main thread
+            self._old = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+
+    @contextlib.contextmanager
+    def critical(self):
+        """A block that SIGTERM does not interrupt (it is raised at the block's end)."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if not self._depth and self.pending:
+            self.pending = False
+            raise StopRequested()
+
+
 def output_dir_for(deck, override: str | Path | None = None) -> Path:
     """``-o`` if given, else the deck's ``output.dir``, else ``results/<deck name>``."""
     if override is not None:
@@ -41,9 +111,19 @@ def output_dir_for(deck, override: str | Path | None = None) -> Path:
     return Path("results") / Path(deck.file).stem
 
 
-def run_deck(deck, outdir: str | Path | None = None) -> RunReport:
-    """Run ``deck``'s task; raise ConvergenceError (after writing) if its goal was not met."""
+def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None = None,
+             progress: bool = True) -> RunReport:
+    """Run ``deck``'s task; raise ConvergenceError (after writing) if its goal was not met.
+
+    ``restart``: continue from the checkpoint in this results file (tasks that
+    checkpoint); ``progress``: allow a progress bar.
+    """
     spec = load_tasks()[deck.task]
+    if restart is not None and not spec.restartable:
+        restartable = sorted(name for name, t in load_tasks().items() if t.restartable)
+        raise QCSimError(f"task {deck.task!r} writes no checkpoints and cannot be restarted "
+                         f"(--restart is for task {', '.join(restartable)})")
+    options = RunOptions(restart=None if restart is None else Path(restart), progress=progress)
     folder = output_dir_for(deck, outdir)
     root = logging.getLogger("qcsim")
     with OutputStage(folder) as stage:
@@ -58,7 +138,14 @@ def run_deck(deck, outdir: str | Path | None = None) -> RunReport:
             from qcsim import __version__
 
             log.info("qcsim %s: task %s from %s -> %s", __version__, deck.task, deck.file, folder)
-            outcome = spec.run(deck, stage)
+            try:
+                outcome = spec.run(deck, stage, options) if spec.takes_options else \
+                    spec.run(deck, stage)
+            except RunStopped as exc:
+                log.warning("%s", exc)
+                if exc.keep_outputs:
+                    stage.commit()
+                raise
             if outcome.ok:
                 log.info("done: %s", outcome.message)
             else:
@@ -67,7 +154,8 @@ def run_deck(deck, outdir: str | Path | None = None) -> RunReport:
             root.removeHandler(handler)
             root.setLevel(old_level)
             handler.close()
-        files = tuple(stage.commit())
+        stage.commit()
+        files = tuple(stage.files)
     report = RunReport(outcome, folder, files)
     if not outcome.ok:
         raise ConvergenceError(f"{outcome.message} (in {folder})")
