@@ -9,8 +9,12 @@ __all__ = ["write_extxyz"]
 
 
 def write_extxyz(path: str | Path, atoms, energy: float | None = None,
-                 forces: np.ndarray | None = None, energies: np.ndarray | None = None) -> None:
+                 forces: np.ndarray | None = None, energies: np.ndarray | None = None,
+                 append: bool = False) -> None:
     """Write ``atoms`` with the given results attached (a copy; ``atoms`` is untouched).
+
+    ``append``: add it as the next frame of a multi-frame file (read all frames
+    back with ``ase.io.read(path, index=":")``).
 
     Columns: species, pos (A), forces (eV/A), energies (eV); ``energy`` in the
     comment line.  ``ase.io.read`` gives them back as ``atoms.calc.results``.
@@ -30,4 +34,4 @@ def write_extxyz(path: str | Path, atoms, energy: float | None = None,
     if energies is not None:
         results["energies"] = np.asarray(energies, dtype=float)
     copy.calc = SinglePointCalculator(copy, **results)
-    ase.io.write(str(path), copy, format="extxyz")
+    ase.io.write(str(path), copy, format="extxyz", append=append)
