@@ -1,0 +1,217 @@
+"""What task ``crack`` writes: the per-step table, frames, atoms, plots, checkpoints.
+
+Files (staged, then committed at each checkpoint so that they can be looked at
+while the study runs and survive a stopped run)::
+
+    results.h5      /steps (one row per load step), /frames/<k> (mesh frames),
+                    /checkpoint (qcsim.io.checkpoint), /run; root attrs K_G, gamma...
+    results.xdmf    the frames as a temporal collection for ParaView (time = K)
+    atoms.extxyz    the atoms of every frame, one extxyz frame each
+    crack_tip.png   crack-tip position against K;  mesh.png  the mesh and the atoms
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TABLE = "steps"
+UNITS = {"K": "MPa*sqrt(m)", "energy": "eV", "crack_tip_x": "A", "max_force": "eV/A",
+         "wall_time": "s", "dislocation_x": "A", "dislocation_y": "A"}
+# Plots take ~1 s; at checkpoints they are refreshed at most this often (and always
+# at the end of the run).
+PLOT_INTERVAL = 30.0
+GPA_SQRT_A_PER_MPA_SQRT_M = 100.0
+
+
+@dataclass
+class Snapshot:
+    """A completed load step: its state and what a checkpoint and the plots need."""
+
+    state: dict
+    X_nc: np.ndarray
+    elements_ta: np.ndarray
+    flag_n: np.ndarray
+    atoms_n: np.ndarray
+    n_rows: int
+    n_frames: int
+
+    @classmethod
+    def of(cls, study, n_rows: int, n_frames: int) -> "Snapshot":
+        m = study.model
+        return cls(study.state(), m.mesh.X_nc.copy(), m.mesh.elements_ta, m.regions.flag_n,
+                   np.asarray(m.regions.atoms), n_rows, n_frames)
+
+
+def step_row(rec, K_G: float, step: int) -> dict:
+    """The table row of load step ``step`` from its :class:`qcsim.fracture.StepRecord`
+    (K in MPa*sqrt(m))."""
+    crack = rec.extra.get("crack", {})
+    defects = rec.extra.get("defects", {})
+    return {"step": step, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
+            "K_over_K_G": rec.K / K_G, "energy": rec.energy, "crack_tip_x": rec.crack_tip_x,
+            "n_dof": rec.n_dof, "n_atomistic": rec.n_atomistic,
+            "n_represented": rec.n_represented, "iterations": rec.iterations,
+            "max_force": rec.max_force, "wall_time": rec.wall_time,
+            "converged": bool(rec.converged), "emitted": bool(rec.emitted),
+            "n_adapt": rec.n_adapt, "n_broken": int(crack.get("n_broken", -1)),
+            "n_hcp": int(defects.get("n_hcp", -1)),
+            "dislocation_x": float(defects.get("dislocation_x", np.nan)),
+            "dislocation_y": float(defects.get("dislocation_y", np.nan))}
+
+
+class CrackOutput:
+    """The open outputs of one run (``results.h5`` stays open until :meth:`close`)."""
+
+    def __init__(self, deck, stage, K_G: float, gamma: float, ckpt=None):
+        from qcsim.io.results import ResultsWriter
+
+        self.deck, self.stage, self.K_G, self.gamma = deck, stage, K_G, gamma
+        pot = deck["potential"]
+        self.writer = ResultsWriter(stage.path("results.h5"), task="crack")
+        self.h5 = self.writer.h5
+        self.writer.write_run(deck.text, deck.file, deck.title, pot.style,
+                              getattr(pot, "file", None))
+        self.h5.attrs.update({"K_G": K_G / GPA_SQRT_A_PER_MPA_SQRT_M, "K_G_units": "MPa*sqrt(m)",
+                              "gamma": gamma, "gamma_units": "J/m^2"})
+        self.n_rows = self.n_frames = 0
+        self._plotted = -np.inf
+        self._atoms_started = False
+        if ckpt is not None:
+            self._continue_from(ckpt)
+
+    # -- restart ---------------------------------------------------------------------
+    def _continue_from(self, ckpt) -> None:
+        from qcsim.io.checkpoint import copy_history
+
+        copy_history(ckpt.path, self.h5, ckpt.n_steps, ckpt.n_frames, table=TABLE)
+        self.n_rows, self.n_frames = ckpt.n_steps, ckpt.n_frames
+        self.h5["run"].attrs.update({"restarted_from": str(ckpt.path),
+                                     "restart_step": int(ckpt.state["step_index"])})
+        old = ckpt.path.parent / "atoms.extxyz"
+        if self.deck["output"].extxyz and ckpt.n_frames:
+            if old.is_file():
+                self._copy_atoms(old, ckpt.n_frames)
+            else:
+                log.warning("no atoms.extxyz next to %s: atoms.extxyz starts at this run's "
+                            "first frame", ckpt.path)
+
+    def _copy_atoms(self, old, n_frames: int) -> None:
+        import ase.io
+
+        frames = [a for a in ase.io.read(old, index=":")
+                  if int(a.info.get("frame", n_frames)) < n_frames]
+        if frames:
+            ase.io.write(self._target("atoms.extxyz"), frames, format="extxyz")
+            self._atoms_started = True
+
+    # -- per step --------------------------------------------------------------------
+    def record(self, rec, study, frame: bool) -> None:
+        """Append the step's row; write a frame (mesh, atoms) if ``frame``."""
+        row = step_row(rec, self.K_G, study.step_index)
+        row["frame"] = self.n_frames if frame else -1
+        units = {k: v for k, v in UNITS.items() if k in row}
+        self.writer.append(TABLE, units=units, **row)
+        self.n_rows += 1
+        if frame:
+            self._frame(rec, study)
+            self.n_frames += 1
+        self.h5.flush()
+
+    def _frame(self, rec, study) -> None:
+        from qcsim.io.xdmf import write_mesh_frame
+        from qcsim.tasks.qc_relax import element_strains
+
+        model = study.model
+        mesh, regions, U = model.mesh, model.regions, model.U_nc
+        planar = mesh.X_nc.copy()
+        planar[:, mesh.dim:] = 0.0
+        g = write_mesh_frame(self.h5, self.n_frames, planar, mesh.elements_ta, U,
+                             node_data={"beta": regions.beta_n, "region": regions.flag_n,
+                                        "fixed": model.fixed_n},
+                             element_data={"mean_beta": regions.element_weights(mesh)
+                                           / mesh.volumes_t, **element_strains(mesh, U)},
+                             time=rec.K / GPA_SQRT_A_PER_MPA_SQRT_M)
+        g.attrs.update({"step": study.step_index, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
+                        "crack_tip_x": rec.crack_tip_x})
+        if self.deck["output"].extxyz:
+            self._atoms(rec, study)
+
+    def _atoms(self, rec, study) -> None:
+        from qcsim.io.extxyz import write_extxyz
+        from qcsim.tasks.qc_relax import atoms_of
+
+        model = study.model
+        U = model.U_nc
+        atoms, energies, forces = atoms_of(model, study.slab, study.crystal.element, U,
+                                           model.forces(U))
+        try:
+            from qcsim.analysis.defects import model_defects
+
+            report = model_defects(model, study.crystal)
+            atoms.arrays["csp"] = report.csp_i
+            atoms.arrays["structure"] = report.structure_i.astype(np.int32)
+        except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
+            log.debug("no per-atom structure in atoms.extxyz: %s", exc)
+        atoms.info.update({"frame": self.n_frames, "step": study.step_index,
+                           "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
+                           "K_over_K_G": rec.K / self.K_G, "crack_tip_x": rec.crack_tip_x})
+        write_extxyz(self._target("atoms.extxyz"), atoms, energy=float(energies.sum()),
+                     forces=forces, energies=energies, append=self._atoms_started)
+        self._atoms_started = True
+
+    # -- checkpoints and publishing ------------------------------------------------------
+    def checkpoint(self, snap: Snapshot) -> None:
+        """Write the checkpoint of ``snap`` into results.h5."""
+        from qcsim.io.checkpoint import write_checkpoint
+
+        write_checkpoint(self.h5, snap.state, snap.X_nc, n_steps=snap.n_rows,
+                         n_frames=snap.n_frames, K_G=self.K_G, gamma=self.gamma,
+                         deck_text=self.deck.text)
+
+    def publish(self, snap: Snapshot | None, force_plots: bool = False) -> None:
+        """XDMF index, plots (at most every PLOT_INTERVAL s unless forced), commit."""
+        from qcsim.io.xdmf import FRAMES, write_xdmf
+
+        self.h5.flush()
+        if FRAMES in self.h5 and len(self.h5[FRAMES]):
+            write_xdmf(self._stage_path("results.xdmf"), self.h5, h5_name="results.h5")
+        if snap is not None and (force_plots or time.monotonic() - self._plotted > PLOT_INTERVAL):
+            self.plots(snap)
+        self.stage.commit()
+
+    def plots(self, snap: Snapshot) -> None:
+        from qcsim.io.crack_plots import plot_mesh, plot_tip_vs_K
+
+        t = time.perf_counter()
+        steps = self.h5[TABLE] if TABLE in self.h5 else None
+        if steps is not None and self.n_rows:
+            n = self.n_rows
+            plot_tip_vs_K(self._stage_path("crack_tip.png"), steps["K"][:n],
+                          steps["crack_tip_x"][:n], self.K_G / GPA_SQRT_A_PER_MPA_SQRT_M,
+                          steps["converged"][:n], steps["emitted"][:n],
+                          title=self.deck.title or "")
+        st = snap.state
+        qc = self.deck["qc"]
+        plot_mesh(self._stage_path("mesh.png"), snap.X_nc, st["U_nc"], snap.elements_ta,
+                  snap.flag_n, snap.atoms_n, (st["tip_x"], st["cores"][0][1]),
+                  zoom=1.5 * min(qc.r_core, qc.r_outer),
+                  title=f"step {st['step_index']}: K = {st['K'] / 100.0:.4g} MPa*sqrt(m)")
+        self._plotted = time.monotonic()
+        log.debug("plots written (%.2f s)", time.perf_counter() - t)
+
+    def _stage_path(self, name: str):
+        """Where to write a file that is rewritten whole (the next commit moves it)."""
+        return self.stage.path(name)
+
+    def _target(self, name: str):
+        """Where to append to ``name``: its final path once committed, else the staged one."""
+        final = self.stage.final_path(name)
+        return final if final in getattr(self.stage, "files", ()) else self.stage.path(name)
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,220 @@
+"""The load-step loop of task ``crack``: steps, outputs, checkpoints, SIGTERM, restarts.
+
+Operations and their triggers: every load step appends a row to ``/steps``;
+every ``output.every`` steps (and the last, and a step that fails) a frame is
+written; every ``output.checkpoint_every`` steps (and the last) a checkpoint,
+the XDMF index and (at most every 30 s) the plots, after which the outputs are
+committed to their final names.  SIGTERM is held while anything is being
+written; otherwise it stops the step in progress at once, and the checkpoint
+of the last completed step is written before the run ends (exit code 143).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from qcsim.errors import QCSimError
+from qcsim.tasks._crack_output import CrackOutput, Snapshot
+from qcsim.tasks.base import TaskOutcome
+
+__all__ = ["check_restart", "step_loop", "continue_command"]
+
+log = logging.getLogger(__name__)
+
+MPA = 100.0  # GPa*sqrt(A) per MPa*sqrt(m)
+# Sections (and keys of crack) that define the study: a restart must not change them.
+SAME_STUDY = ("crystal", "qc")
+SAME_CRACK = ("plane_row", "tip_x", "boundary_width", "gamma")
+
+
+# -- restart -------------------------------------------------------------------------
+def check_restart(deck, ckpt) -> None:
+    """The deck describes the study of the checkpoint (QCSimError otherwise); settings
+    that may change between runs (load steps, solver, adaptivity, output) are logged."""
+    from qcsim.deck import parse_deck
+    from qcsim.io.results import sha256_of
+
+    try:
+        old = parse_deck(ckpt.deck_text, file=f"{ckpt.path} (its deck)", base_dir=deck.base_dir)
+    except QCSimError as exc:
+        raise QCSimError(f"{ckpt.path}: the deck stored with its checkpoint cannot be read "
+                         f"here ({exc})") from None
+    if old.task != "crack":
+        raise QCSimError(f"{ckpt.path}: written by task {old.task!r}, not crack")
+    differ = [name for name in SAME_STUDY if old[name] != deck[name]]
+    differ += [f"crack.{k}" for k in SAME_CRACK if getattr(old["crack"], k) !=
+               getattr(deck["crack"], k)]
+    new_pot, old_pot = deck["potential"], old["potential"]
+    if {k: v for k, v in new_pot.kwargs().items() if k != "file"} != \
+            {k: v for k, v in old_pot.kwargs().items() if k != "file"}:
+        differ.append("potential")
+    path = getattr(new_pot, "file", None)
+    if path is not None and ckpt.potential_sha256 and sha256_of(path) != ckpt.potential_sha256:
+        differ.append(f"potential file {Path(path).name} (its contents)")
+    if differ:
+        raise QCSimError(f"{deck.file} does not describe the study of the checkpoint in "
+                         f"{ckpt.path}: {', '.join(differ)} differ(s); a restart may change "
+                         "only crack.K, crack.precon, crack.on_failure, adapt, relax and output")
+    changed = [name for name in ("adapt", "relax", "output") if old[name] != deck[name]]
+    changed += [f"crack.{k}" for k in ("K", "precon", "on_failure")
+                if getattr(old["crack"], k) != getattr(deck["crack"], k)]
+    if changed:
+        log.warning("the deck changes %s from the run that wrote the checkpoint",
+                    ", ".join(changed))
+
+
+def continue_command(deck, stage) -> str:
+    """The command that continues this run from its checkpoint."""
+    from qcsim.tasks.runner import output_dir_for
+
+    folder = Path(stage.final_dir)
+    out = "" if folder == output_dir_for(deck) else f" -o {folder}"
+    return f"qcsim run {deck.file}{out} --restart {folder / 'results.h5'}"
+
+
+# -- progress ------------------------------------------------------------------------
+@contextlib.contextmanager
+def progress_bar(options, total: int, initial: int):
+    """A tqdm bar on stderr (None when disabled: --quiet, or stderr not a terminal)."""
+    enabled = options.progress and sys.stderr.isatty()
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(loggers=[logging.getLogger("qcsim")]):
+        with tqdm(total=total, initial=initial, unit="step", file=sys.stderr,
+                  dynamic_ncols=True, desc="crack") as bar:
+            yield bar
+
+
+def log_step(study, rec, K_G: float, total: int) -> None:
+    log.info("step %d/%d  K = %.5g MPa*sqrt(m) (%.4f K_G)  tip x = %.2f A  E = %.6f eV  "
+             "%d iterations  max force %.2e eV/A  %d atoms  %d dof  adapt %d  %s%s(%.2f s)",
+             study.step_index, total, rec.K / MPA, rec.K / K_G, rec.crack_tip_x, rec.energy,
+             rec.iterations, rec.max_force, rec.n_atomistic, rec.n_dof, rec.n_adapt,
+             "EMITTED  " if rec.emitted else "", "" if rec.converged else "NOT CONVERGED  ",
+             rec.wall_time)
+
+
+# -- the loop ------------------------------------------------------------------------
+def step_loop(deck, stage, options, study, K_G: float, gamma: float, ckpt) -> TaskOutcome:
+    """Run the remaining load steps of ``study``; see the module docstring."""
+    from qcsim.tasks.runner import RunStopped, StopGuard, StopRequested
+
+    loads = deck["crack"].K_values(K_G)
+    tol = 1e-9 * max(abs(v) for v in loads)
+    todo = [K for K in loads if K > study.K + tol]
+    if not todo:
+        log.info("nothing to do: the checkpoint is at K = %.6g MPa*sqrt(m), the deck's last "
+                 "load is %.6g", study.K / MPA, loads[-1] / MPA)
+    out = CrackOutput(deck, stage, K_G, gamma, ckpt)
+    loop = _Loop(deck, stage, options, study, out, K_G, study.step_index + len(todo))
+    try:
+        with StopGuard() as guard:
+            try:
+                return loop.run(todo, guard)
+            except StopRequested:
+                if loop.saved is None:  # nothing published yet: as the other tasks do
+                    raise RunStopped("terminated by SIGTERM; outputs of this run removed",
+                                     keep_outputs=False) from None
+                with guard.critical():
+                    if loop.saved is not loop.last:
+                        out.checkpoint(loop.last)
+                    out.publish(loop.last, force_plots=True)
+                st = loop.last.state
+                raise RunStopped(f"terminated by SIGTERM after load step {st['step_index']} of "
+                                 f"{loop.total} (K = {st['K'] / MPA:.5g} MPa*sqrt(m)); outputs "
+                                 f"and a checkpoint kept in {stage.final_dir}; continue with: "
+                                 f"{continue_command(deck, stage)}") from None
+    finally:
+        out.close()
+
+
+class _Loop:
+    """The load steps and their triggers; ``last`` is the last completed step,
+    ``saved`` the last one checkpointed (None before the first checkpoint)."""
+
+    def __init__(self, deck, stage, options, study, out, K_G, total):
+        self.deck, self.stage, self.options, self.study = deck, stage, options, study
+        self.out, self.K_G, self.total = out, K_G, total
+        self.last = self.saved = None
+
+    def run(self, todo, guard) -> TaskOutcome:
+        study, out, every = self.study, self.out, self.deck["output"]
+        self.last = Snapshot.of(study, out.n_rows, out.n_frames)
+        with guard.critical():
+            out.checkpoint(self.last)
+            out.publish(self.last, force_plots=not todo)
+        self.saved = self.last
+        with progress_bar(self.options, self.total, study.step_index) as bar:
+            for i, K in enumerate(todo):
+                rec = study.step(K)
+                final = i == len(todo) - 1
+                with guard.critical():
+                    failed = self._record(rec, final, bar)
+                    if failed is not None:
+                        return failed
+                    self.last = Snapshot.of(study, out.n_rows, out.n_frames)
+                    if final or study.step_index % every.checkpoint_every == 0:
+                        out.checkpoint(self.last)
+                        self.saved = self.last
+                        out.publish(self.last, force_plots=final)
+        return _finished(out, study, self.K_G)
+
+    def _record(self, rec, final: bool, bar) -> TaskOutcome | None:
+        """Write the step; the outcome if it failed and the run stops, else None."""
+        study, out = self.study, self.out
+        frame = final or not rec.converged or study.step_index % self.deck["output"].every == 0
+        out.record(rec, study, frame)
+        log_step(study, rec, self.K_G, self.total)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"K/K_G={rec.K / self.K_G:.3f} tip={rec.crack_tip_x:.1f}A")
+        if rec.converged or self.deck["crack"].on_failure == "continue":
+            return None
+        if self.saved is not self.last:
+            out.checkpoint(self.last)
+        out.publish(Snapshot.of(study, out.n_rows, out.n_frames), force_plots=True)
+        return _failed(self.deck, self.stage, study, rec, self.last, self.K_G)
+
+
+def _failed(deck, stage, study, rec, last, K_G) -> TaskOutcome:
+    st = last.state
+    return TaskOutcome(False, f"load step {study.step_index} (K = {rec.K / MPA:.5g} MPa*sqrt(m), "
+                              f"{rec.K / K_G:.4f} K_G) did not converge: max force "
+                              f"{rec.max_force:.3e} eV/A > fmax {study.spec.fmax:g} after "
+                              f"{rec.iterations} iterations; results written up to it, the "
+                              f"checkpoint is step {st['step_index']} (K = "
+                              f"{st['K'] / MPA:.5g} MPa*sqrt(m)); change the relax settings and "
+                              f"continue with: {continue_command(deck, stage)}, or set "
+                              "crack.on_failure: continue")
+
+
+def _finished(out, study, K_G) -> TaskOutcome:
+    steps = out.h5["steps"] if "steps" in out.h5 else None
+    if steps is None or not out.n_rows:
+        return TaskOutcome(True, "no load steps")
+    n = out.n_rows
+    K = steps["K"][:n]
+    tip = steps["crack_tip_x"][:n]
+    emitted = steps["emitted"][:n]
+    conv = steps["converged"][:n]
+    x0 = study.spec.tip_x
+    adv = np.nonzero(tip > x0 + 1e-6)[0]
+    what = [f"{n} load steps to K = {K[-1]:.5g} MPa*sqrt(m) ({K[-1] * MPA / K_G:.4f} K_G)",
+            f"crack tip at x = {tip[-1]:.2f} A"]
+    what.append(f"first advance at K = {K[adv[0]]:.5g} MPa*sqrt(m)" if len(adv) else
+                "no advance")
+    em = np.nonzero(emitted)[0]
+    what.append(f"dislocation emitted from K = {K[em[0]]:.5g} MPa*sqrt(m)" if len(em) else
+                "no emission")
+    if not conv.all():
+        what.append(f"{int((~conv).sum())} step(s) not converged (on_failure: continue)")
+    return TaskOutcome(True, "; ".join(what))
+
