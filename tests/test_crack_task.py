@@ -116,12 +116,27 @@ def test_shipped_crack_decks_validate(capsys, name):
 
 def test_K_in_MPa_sqrt_m(tmp_path, capsys):
     text = SMALL.replace("{start: 0.40, end: 0.44, step: 0.02, unit: K_G}",
-                         "{start: 0.25, end: 0.26, step: 0.01, unit: MPa*sqrt(m)}")
+                         "{start: 0.25, end: 0.27, step: 0.01, unit: MPa*sqrt(m)}")
+    text += "output: {every: 2, checkpoint_every: 5, extxyz: false}\n"
     code, _, err = run_cli(["run", "-q", write(tmp_path, "d.yaml", text), "-o", tmp_path / "o"],
                            capsys)
     assert code == 0, err
+    assert not (tmp_path / "o" / "atoms.extxyz").exists()
     with h5py.File(tmp_path / "o" / "results.h5") as h5:
-        np.testing.assert_allclose(h5["steps/K"][:], [0.25, 0.26], rtol=1e-12)
+        np.testing.assert_allclose(h5["steps/K"][:], [0.25, 0.26, 0.27], rtol=1e-12)
+        assert list(h5["steps/frame"][:]) == [-1, 0, 1]  # every 2nd step, and the last
+        assert h5["checkpoint"].attrs["step_index"] == 3  # the last step is checkpointed
+
+
+def test_restart_drops_rows_after_the_checkpoint(full_run, tmp_path):
+    from qcsim.io.checkpoint import copy_history
+
+    _, out = full_run
+    with h5py.File(tmp_path / "new.h5", "w") as h5:
+        copy_history(out / "results.h5", h5, n_steps=2, n_frames=1)
+        assert all(len(ds) == 2 for ds in h5["steps"].values())
+        assert list(h5["frames"]) == ["0"]
+        assert h5["steps/K"].attrs["units"] == "MPa*sqrt(m)"
 
 
 # -- restart -------------------------------------------------------------------------

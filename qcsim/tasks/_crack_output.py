@@ -180,7 +180,8 @@ class CrackOutput:
         self.h5.flush()
         if FRAMES in self.h5 and len(self.h5[FRAMES]):
             write_xdmf(self._stage_path("results.xdmf"), self.h5, h5_name="results.h5")
-        if snap is not None and (force_plots or time.monotonic() - self._plotted > PLOT_INTERVAL):
+        due = self.n_rows and time.monotonic() - self._plotted > PLOT_INTERVAL
+        if snap is not None and (force_plots or due):
             self.plots(snap)
         self.stage.commit()
 
