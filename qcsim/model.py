@@ -142,8 +142,9 @@ class QCModel:
             E, G = self.blended_energy_gradient(U_nc)
         except OutOfRangeError:
             # a trial state that distorts an element beyond the Cauchy-Born shell:
-            # infinite energy makes line searches step back
-            return float("inf"), np.zeros_like(U_nc)
+            # infinite energy makes line searches step back, and a NaN gradient
+            # can never pass for a converged state
+            return float("inf"), np.full_like(U_nc, np.nan)
         if self.scheme.corrected:
             E -= float(np.sum(self.g0_nc * (U_nc - self.U0_nc)))
             G = G - self.g0_nc
@@ -161,8 +162,11 @@ class QCModel:
         if not self.scheme.force_based:
             return -self.energy_gradient(U_nc)[1]
         self.n_evals += 1
-        _, Ga = self.atomistic(U_nc)
-        _, Gc = self.continuum(U_nc)
+        try:
+            _, Ga = self.atomistic(U_nc)
+            _, Gc = self.continuum(U_nc)
+        except OutOfRangeError:  # an invalid trial state: NaN forces, never "converged"
+            return np.full_like(U_nc, np.nan)
         atom = np.isin(self.regions.flag_n, (CORE, HANDSHAKE))
         return -np.where(atom[:, None], Ga, Gc)
 

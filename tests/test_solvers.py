@@ -56,3 +56,18 @@ def test_relax_vacancy(method):
     # vacancy formation energy of Cu_mishin1: 1.27 eV (Mishin et al. 2001, relaxed)
     e_f = atoms.get_potential_energy() - len(atoms) * (-3.5402)
     assert abs(e_f - 1.27) < 0.03
+
+
+@pytest.mark.parametrize("solver", [fire, lbfgs])
+def test_invalid_trial_states_are_stepped_back_not_converged(solver):
+    """States outside a model's range (infinite energy, NaN gradient) are rejected."""
+    def fun(x):
+        if np.abs(x).max() > 1.0:
+            return float("inf"), np.full_like(x, np.nan)
+        return 0.5 * float(x @ x) - 0.9 * x.sum(), x - 0.9
+
+    res = solver(fun, np.zeros(3), fmax=1e-8)
+    assert res.converged and np.allclose(res.x, 0.9)
+    stuck = solver(lambda x: (float("inf"), np.full_like(x, np.nan)), np.zeros(3), fmax=1e-8,
+                   max_steps=50)
+    assert not stuck.converged

@@ -70,9 +70,23 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
         step = max_site_force(dx)
         if step > p.max_step:
             dx *= p.max_step / step
-        x += dx
-        e, g = fun(x)
+        x_new = x + dx
+        e_new, g_new = fun(x_new)
         n_evals += 1
+        if not (np.isfinite(e_new) or np.isnan(e_new)) or not np.all(np.isfinite(g_new)):
+            # an invalid trial state (e.g. outside the Cauchy-Born range): step
+            # back, stop the motion and shorten the time step
+            v[:] = 0.0
+            dt *= p.f_dec
+            alpha = p.alpha_start
+            n_pos = 0
+            e_k.append(e)
+            f_k.append(f_k[-1])
+            if dt < 1e-8 * p.dt:
+                return SolveResult(x, e, False, k, n_evals, np.array(e_k), np.array(f_k),
+                                   "FIRE stalled on invalid states (time step vanished)")
+            continue
+        x, e, g = x_new, e_new, g_new
         e_k.append(e)
         f_k.append(max_site_force(g))
         if callback:
