@@ -60,3 +60,13 @@ def test_iterations_do_not_grow_with_domain_size(setup):
     assert max(its) <= 20
     assert max(its) - min(its) <= 5
     assert plain > 3 * max(its)
+
+
+def test_amg_path_approximates_the_inverse():
+    import scipy.sparse as sp
+
+    n = 3000
+    K = sp.diags([-np.ones(n - 1), 2.5 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+    g = np.random.default_rng(0).normal(size=n)
+    P = ElasticPreconditioner(K, method="amg")
+    assert np.linalg.norm(K @ P(g) - g) < 1e-2 * np.linalg.norm(g)
