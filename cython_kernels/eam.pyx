@@ -86,13 +86,9 @@ def density(const double[:, ::1] x_ec, const int32_t[::1] type_e,
         return
     if offsets_e[n_ext] > j_n.shape[0]:
         raise ValueError("offsets_e runs past the end of j_n")
-    cdef Py_ssize_t longest = _longest_row(&offsets_e[0], n_ext)
-    cdef int32_t* j_k = <int32_t*> malloc((longest + 1) * sizeof(int32_t))
-    cdef double* rsq_k = <double*> malloc((longest + 1) * sizeof(double))
-    if j_k == NULL or rsq_k == NULL:
-        free(j_k)
-        free(rsq_k)
-        raise MemoryError()
+    cdef int32_t* j_k = NULL
+    cdef double* rsq_k = NULL
+    _scratch(_longest_row(&offsets_e[0], n_ext), &j_k, &rsq_k)
     try:
         with nogil:
             _density(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &dens_tab[0],
@@ -100,6 +96,17 @@ def density(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     finally:
         free(j_k)
         free(rsq_k)
+
+
+cdef int _scratch(Py_ssize_t longest, int32_t** j_k, double** rsq_k) except -1:
+    """Per-entry scratch for the cutoff compaction (the caller frees both)."""
+    j_k[0] = <int32_t*> malloc((longest + 1) * sizeof(int32_t))
+    rsq_k[0] = <double*> malloc((longest + 1) * sizeof(double))
+    if j_k[0] == NULL or rsq_k[0] == NULL:
+        free(j_k[0])
+        free(rsq_k[0])
+        raise MemoryError()
+    return 0
 
 
 cdef Py_ssize_t _longest_row(const int64_t* offsets, Py_ssize_t n_ext) noexcept nogil:
@@ -207,13 +214,9 @@ def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
         return 0.0
     if offsets_e[n_ext] > j_n.shape[0]:
         raise ValueError("offsets_e runs past the end of j_n")
-    cdef Py_ssize_t longest = _longest_row(&offsets_e[0], n_ext)
-    cdef int32_t* j_k = <int32_t*> malloc((longest + 1) * sizeof(int32_t))
-    cdef double* rsq_k = <double*> malloc((longest + 1) * sizeof(double))
-    if j_k == NULL or rsq_k == NULL:
-        free(j_k)
-        free(rsq_k)
-        raise MemoryError()
+    cdef int32_t* j_k = NULL
+    cdef double* rsq_k = NULL
+    _scratch(_longest_row(&offsets_e[0], n_ext), &j_k, &rsq_k)
     with nogil:
         # constant flags: the compiler specialises the inlined loop for each case
         if weighted and want_epair:

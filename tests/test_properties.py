@@ -1,6 +1,6 @@
 """Cu_mishin1.eam.alloy bulk and surface properties against the published values.
 
-References (../shared/design/VALIDATION.md; Mishin et al., PRB 63, 224106 (2001)):
+References (the design notes' VALIDATION.md; Mishin et al., PRB 63, 224106 (2001)):
 a0 = 3.6149 A (+-1e-4), E_coh = 3.5402 eV (+-1e-4), C11/C12/C44 =
 169.88/122.59/76.21 GPa (+-0.3 %), relaxed gamma(100)/(110)/(111) =
 1345.3/1475.5/1239.5 mJ/m^2 (+-0.5 %).  Also the Lennard-Jones fcc values.
