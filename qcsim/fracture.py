@@ -52,6 +52,9 @@ class CrackSpec:
     boundary_width : the ring ``r > r_outer - boundary_width`` holds the K-field
         (default: two cutoffs).
     tip_x : initial tip (end of the slit); crack_row : first row above the plane.
+    slip_strain : Green-Lagrange strain norm above which an element that carries
+        continuum energy is taken to hold slip and the crystal there becomes
+        atomistic (None: off; see docs/crack.md for why it is off by default).
     follow : re-centre distance (default r_core / 2); refine_tol : curvature
         tolerance (None: no curvature refinement); max_adapt : passes per step.
     fmax (eV/A), max_steps, method ("lbfgs" or "fire"), precon : solver.
@@ -75,6 +78,7 @@ class CrackSpec:
     max_steps: int = 5000
     method: str = "lbfgs"
     precon: bool = True
+    slip_strain: float | None = None
 
 
 @dataclass
@@ -275,9 +279,37 @@ class CrackStudy:
             changed = True
         if s.refine_tol is not None:
             changed |= self._refine_by_curvature()
+        changed |= self._follow_defects()
         if changed:
             self._build(old=self.model)
         return changed
+
+    def _follow_defects(self) -> bool:
+        """Make the crystal atomistic where an element that carries continuum energy is
+        strained far beyond any elastic state: a dislocation (emitted from the tip)
+        entering the handshake.  The Cauchy-Born continuum cannot carry its slip."""
+        if self.spec.slip_strain is None:
+            return False
+        m = self.model
+        F = m.mesh.deformation_gradients(m.U_nc)
+        E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
+        strain = np.linalg.norm(E, axis=(1, 2))
+        hot = np.nonzero((m._w_t > 0) & (strain > self.spec.slip_strain))[0]
+        if len(hot) == 0:
+            return False
+        centroids = m.mesh.X_nc[m.mesh.elements_ta[hot], :2].mean(axis=1)
+        r_new = 0.5 * self.spec.r_core
+        added = []
+        for c in centroids[np.argsort(-strain[hot])]:
+            if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * r for x, y, r in self.cores + added):
+                continue
+            if np.hypot(*(c - self.tip0)) + r_new + self.spec.r_core >= self.spec.r_outer:
+                continue  # too close to the boundary ring to hold an atomistic disk
+            added.append((float(c[0]), float(c[1]), r_new))
+        if added:
+            log.info("slip at %s: atomistic disk(s) added", [tuple(np.round(a[:2], 1)) for a in added])
+            self.cores.extend(added)
+        return bool(added)
 
     def _refine_by_curvature(self) -> bool:
         mesh, reg = self.model.mesh, self.model.regions
