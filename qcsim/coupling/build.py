@@ -102,9 +102,13 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
     if setup.fixed_width <= 0:
         fixed = np.zeros(mesh.n_nodes, dtype=bool)
         fixed[mesh.boundary_nodes()] = True
-        if setup.slit is not None:  # crack faces are free surfaces, not boundary
-            fixed &= np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) > setup.r_outer - 1e-6 - \
-                2 * np.sqrt(slab.area) * 64
+        if setup.slit is not None:  # the crack faces are free surfaces, not boundary
+            row = mesh.site_nk[:, 1]
+            on_face = ((row == setup.slit.row) | (row == setup.slit.row - 1)) & \
+                (mesh.X_nc[:, 0] <= setup.slit.tip_x)
+            inside = np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) < setup.r_outer - 2 * np.sqrt(
+                slab.area)
+            fixed &= ~(on_face & inside)
     if len(setup.voids):
         index = {tuple(v): n for n, v in enumerate(mesh.site_nk.tolist())}
         try:
