@@ -609,3 +609,26 @@ def moved_beyond(const double[:, ::1] x_ic, const double[:, ::1] x0_ic, double d
                 moved = True
                 break
     return moved
+
+
+def drop_pairs_between(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] group_e,
+                       i32 a, i32 b):
+    """Remove the listed pairs whose entries are in groups ``a`` and ``b`` (either
+    order), in place: ``j_n`` is compacted and ``offsets_e`` rewritten.  Returns
+    the new number of pairs."""
+    cdef Py_ssize_t e, n_ext = offsets_e.shape[0] - 1
+    cdef i64 k, start, out = 0
+    cdef i32 ge, gj
+    with nogil:
+        start = offsets_e[0]
+        for e in range(n_ext):
+            ge = group_e[e]
+            for k in range(start, offsets_e[e + 1]):
+                gj = group_e[j_n[k]]
+                if (ge == a and gj == b) or (ge == b and gj == a):
+                    continue
+                j_n[out] = j_n[k]
+                out += 1
+            start = offsets_e[e + 1]
+            offsets_e[e + 1] = out
+    return out

@@ -50,11 +50,18 @@ class QCModel:
     types_n : type index of each node's site (default 0).
     fixed_n : (n_nodes,) bool, nodes whose displacement is prescribed.
     skin : neighbour-list skin (A).
+    faces_n : optional (n_nodes,) int labels of a cut: atoms labelled 1 do not
+        interact with atoms labelled 2 (the two faces of a pre-crack behind its
+        tip, where the mesh has a slit).  The defect-free lattice of the
+        ghost-force correction has no cut.
+    faces : optional :class:`qcsim.continuum.surface.FaceTerm`, the surface
+        excess energy of continuum crack faces (not part of the defect-free
+        lattice either).
     """
 
     def __init__(self, mesh, regions: Regions, potential, cauchy_born, scheme="bgfc", *,
                  cell_cc=None, pbc_c=(False, False, False), types_n=None, fixed_n=None,
-                 skin: float = 1.0):
+                 skin: float = 1.0, faces_n=None, faces=None):
         self.mesh, self.regions = mesh, regions
         self.potential, self.cb = potential, cauchy_born
         self.scheme: Scheme = get_scheme(scheme) if isinstance(scheme, str) else scheme
@@ -72,6 +79,10 @@ class QCModel:
         self._atoms_perfect = np.nonzero((regions.flag_n <= PAD) | (regions.flag_n == VOID))[0]
         self._nlist = NeighborList(potential.cutoff, skin)
         self._nlist_perfect = NeighborList(potential.cutoff, skin)
+        self.faces = faces
+        self.faces_n = None if faces_n is None else np.asarray(faces_n, dtype=np.int32)
+        if self.faces_n is not None:
+            self._nlist.exclude_between(self.faces_n[self._atoms], 1, 2)
         if self.scheme.force_based:
             self._w_atoms = np.ones(len(self._atoms))
             self._w_t = mesh.volumes_t.copy()
@@ -155,6 +166,9 @@ class QCModel:
         self.n_evals += 1
         ea, Ga = self.atomistic(U_nc, perfect)
         ec, Gc = self.continuum(U_nc)
+        if self.faces is not None and not perfect:
+            es, Gs = self.faces.energy_gradient(U_nc)
+            ec, Gc = ec + es, Gc + Gs
         return ea + ec, Ga + Gc
 
     def forces(self, U_nc) -> np.ndarray:
@@ -165,6 +179,8 @@ class QCModel:
         try:
             _, Ga = self.atomistic(U_nc)
             _, Gc = self.continuum(U_nc)
+            if self.faces is not None:
+                Gc = Gc + self.faces.energy_gradient(U_nc)[1]
         except OutOfRangeError:  # an invalid trial state: NaN forces, never "converged"
             return np.full_like(U_nc, np.nan)
         atom = np.isin(self.regions.flag_n, (CORE, HANDSHAKE))

@@ -87,6 +87,9 @@ class NeighborList:
     j_n : (n_pairs,) int32, neighbour entry of each listed pair.
     n_builds : how many times the list was built.
 
+    :meth:`exclude_between` leaves chosen pairs out of every later build (the
+    two faces of a pre-crack that must not interact).
+
     A build replaces these arrays, except that ``j_n`` is a view of storage
     the list reuses: copy it if you need it after the next build.
     """
@@ -102,6 +105,19 @@ class NeighborList:
         self._stencil = (None, None)  # (key, strips) of the last fixed stencil
         self._j_buffer = None  # j_n is a view of it
         self._order_i = np.zeros(0, np.int32)  # sites in the last build's bin order
+        self._exclude = None  # (group_i, a, b): no pairs between groups a and b
+
+    def exclude_between(self, group_i, a: int = 1, b: int = 2) -> None:
+        """Leave out of the list every pair of a site in group ``a`` with one in group
+        ``b`` (``group_i``: (n_sites,) integer labels; None removes the exclusion).
+        Takes effect at the next :meth:`update`, which is forced to rebuild."""
+        if group_i is None:
+            self._exclude = None
+        else:
+            if a == b:
+                raise ValueError("the two excluded groups must differ")
+            self._exclude = (np.ascontiguousarray(group_i, dtype=np.int32), int(a), int(b))
+        self._key = None
 
     # -- public API --------------------------------------------------------
     def update(self, x_ic, cell_cc, pbc_c) -> bool:
@@ -240,8 +256,14 @@ class NeighborList:
             share = max(bins.start_b[b] / max(n_ext, 1), 0.1)
             j_buf = self._pair_buffer(max(int(1.05 * done / share), len(j_buf) + 1024),
                                       keep=done)
+        n_pairs = int(offsets_e[-1])
+        if self._exclude is not None:
+            group_i, a, b = self._exclude
+            if len(group_i) != n:
+                raise ValueError(f"exclusion groups for {len(group_i)} sites, list of {n}")
+            n_pairs = _k.drop_pairs_between(offsets_e, j_buf, group_i[bins.owner_e], a, b)
         self.owner_e, self.shift_ec, self.primary_i = bins.owner_e, bins.shift_ec, bins.primary_i
-        self.offsets_e, self.j_n = offsets_e, j_buf[:offsets_e[-1]]
+        self.offsets_e, self.j_n = offsets_e, j_buf[:n_pairs]
 
     def _bin_entries(self, x_ic, basis_cc, pbc_c, rcs) -> SimpleNamespace:
         """Images and counting sort: every entry in its bin (see the kernels)."""

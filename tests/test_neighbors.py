@@ -335,3 +335,28 @@ def test_min_distance_of_bins():
         sampled = np.linalg.norm((k_c + t_tc) @ m_cc, axis=1).min()
         assert d <= sampled + 1e-12
         assert sampled - d < 0.2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exclusion_drops_exactly_the_pairs_between_two_groups(seed):
+    rng = np.random.default_rng(seed)
+    cell = random_cell(rng)
+    pbc = rng.integers(0, 2, size=3).astype(bool)
+    x = random_positions(rng, cell, 150)
+    group = rng.integers(0, 4, size=len(x))
+    full = built(x, cell, pbc, 3.0, 0.5)
+    cut = NeighborList(3.0, 0.5)
+    cut.exclude_between(group, 1, 2)
+    cut.update(x, cell, pbc)
+    assert_layout(cut, x)
+    r_max = 3.5 * (1 - 1e-9)
+
+    def across(p):
+        return {group[p[0]], group[p[1]]} == {1, 2}
+
+    expected = sorted(p for p in pairs_of(full, x, r_max) if not across(p))
+    assert sorted(pairs_of(cut, x, r_max)) == expected
+    assert len(expected) < len(pairs_of(full, x, r_max))  # something was cut
+    cut.exclude_between(None)  # lifting the exclusion forces a rebuild with every pair
+    assert cut.update(x, cell, pbc)
+    assert sorted(pairs_of(cut, x, r_max)) == sorted(pairs_of(full, x, r_max))

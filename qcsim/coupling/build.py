@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcsim.continuum.cauchy_born import CauchyBorn
+from qcsim.continuum.surface import FaceTerm, face_edges, surface_excess
 from qcsim.coupling.regions import check_fully_resolved, union_regions
 from qcsim.coupling.schemes import get_scheme
 from qcsim.errors import GeometryError
@@ -20,7 +21,7 @@ from qcsim.mesh import Slit
 from qcsim.mesh.graded import graded_mesh
 from qcsim.model import QCModel
 
-__all__ = ["SlabSetup", "build_slab_model"]
+__all__ = ["SlabSetup", "build_slab_model", "slit_faces"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class SlabSetup:
     refined : disks ((cx, cy, r), ...) resolved to every site without being
         atomistic (where the curvature indicator asked for refinement).
     domain_center : centre of the outer disk (default: ``center``).
+    slit_cohesion : whether atoms on the two faces of the slit behind its tip
+        interact.  False (default): they do not, so the atomistic region sees
+        the same cohesionless pre-crack as the continuum, whose slit no element
+        bridges.  True: they do, and atomistic faces can re-bond where the
+        continuum faces cannot.
+    face_energy : whether the continuum faces of the slit carry the surface
+        excess energy of the potential (:mod:`qcsim.continuum.surface`); with
+        it the surface stress of the faces is the same everywhere, atomistic
+        or continuum.
     """
 
     center: tuple = (0.0, 0.0)
@@ -57,6 +67,16 @@ class SlabSetup:
     cores: tuple = ()
     refined: tuple = ()
     domain_center: tuple | None = None
+    slit_cohesion: bool = False
+    face_energy: bool = True
+
+
+def slit_faces(site_nk, X_nc, slit) -> np.ndarray:
+    """Labels (n,) of the sites on either side of a slit behind its tip: 1 above the
+    plane, 2 below, 0 elsewhere (the rule the mesh slit uses: x <= tip_x)."""
+    behind = X_nc[:, 0] <= slit.tip_x + 1e-9
+    above = site_nk[:, 1] >= slit.row
+    return np.where(behind, np.where(above, 1, 2), 0).astype(np.int32)
 
 
 def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int = 0):
@@ -118,6 +138,17 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
         regions = regions.with_voids(void_n)
         fixed[void_n] = True
     cb = CauchyBorn.of_crystal(potential, crystal, species=species)
+    faces_n, face_term = None, None
+    if setup.slit is not None and not setup.slit_cohesion:
+        faces_n = slit_faces(mesh.site_nk, mesh.X_nc, setup.slit)
+    if setup.slit is not None and setup.face_energy and not atomistic_only:
+        edges = face_edges(mesh, setup.slit.row, setup.slit.tip_x)
+        w_e = 1.0 if scheme.force_based else regions.beta_n[edges].mean(axis=1)
+        if len(edges) and np.any(w_e > 0):
+            excess = surface_excess(potential, crystal, species=species)
+            face_term = FaceTerm(mesh.X_nc, edges, np.broadcast_to(w_e, len(edges)), slab.Lz,
+                                 excess)
     model = QCModel(mesh, regions, potential, cb, scheme, cell_cc=np.diag([0.0, 0.0, slab.Lz]),
-                    pbc_c=(False, False, True), fixed_n=fixed, skin=setup.skin)
+                    pbc_c=(False, False, True), fixed_n=fixed, skin=setup.skin,
+                    faces_n=faces_n, faces=face_term)
     return model, slab
