@@ -54,7 +54,10 @@ class CrackSpec:
     tip_x : initial tip (end of the slit); crack_row : first row above the plane.
     slip_strain : Green-Lagrange strain norm above which an element that carries
         continuum energy is taken to hold slip and the crystal there becomes
-        atomistic (None: off; see docs/crack.md for why it is off by default).
+        atomistic (None: off).
+    slit_cohesion, face_energy : see :class:`qcsim.coupling.build.SlabSetup` (by
+        default the pre-crack has no bonds across it, and continuum faces carry
+        the surface excess energy).
     follow : re-centre distance (default r_core / 2); refine_tol : curvature
         tolerance (None: no curvature refinement); max_adapt : passes per step.
     fmax (eV/A), max_steps, method ("lbfgs" or "fire"), precon : solver.
@@ -73,12 +76,14 @@ class CrackSpec:
     crack_row: int = 0
     follow: float | None = None
     refine_tol: float | None = None
-    max_adapt: int = 3
+    max_adapt: int = 10
     fmax: float = 1e-3
     max_steps: int = 5000
     method: str = "lbfgs"
     precon: bool = True
-    slip_strain: float | None = None
+    slip_strain: float | None = 0.1
+    slit_cohesion: bool = False
+    face_energy: bool = True
 
 
 @dataclass
@@ -149,7 +154,8 @@ class CrackStudy:
                          scheme=s.scheme, handshake=s.handshake, pad=s.pad, growth=s.growth,
                          profile=s.profile, fixed_width=width, skin=s.skin,
                          slit=Slit(self.slit_x, s.crack_row), cores=tuple(self.cores[1:]),
-                         refined=tuple(self.refined), domain_center=tuple(self.tip0))
+                         refined=tuple(self.refined), domain_center=tuple(self.tip0),
+                         slit_cohesion=s.slit_cohesion, face_energy=s.face_energy)
 
     def _build(self, old=None):
         t = time.perf_counter()

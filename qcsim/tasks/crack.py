@@ -124,7 +124,8 @@ def crack_spec(deck, cutoff: float):
                      crack_row=crack.plane_row, follow=adapt.follow,
                      refine_tol=adapt.refine_tol, max_adapt=adapt.max_passes,
                      fmax=fmax_of(deck), max_steps=relax.max_steps, method=method_of(deck),
-                     precon=crack.precon)
+                     precon=crack.precon, slip_strain=adapt.slip_strain,
+                     slit_cohesion=crack.precrack_cohesion, face_energy=crack.face_energy)
 
 
 # -- the run --------------------------------------------------------------------------

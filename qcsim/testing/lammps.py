@@ -123,3 +123,70 @@ def evaluate(atoms, style: str, species: list[str] | None = None, **params) -> L
     finally:
         lmp.close()
     return LammpsResult(float(energy), f, pea, virial)
+
+
+def slab_minimize(x_ic, Lz: float, groups_i, fixed_i, pair_lines: list[str], fmax: float = 1e-4,
+                  nz: int = 3, max_iter: int = 100000, minimize: bool = True):
+    """Forces on, and a LAMMPS minimisation of, a slab-mode configuration.
+
+    The sites ``x_ic`` (one per period ``Lz`` along z, x and y free) are
+    replicated ``nz`` times along z into a periodic box.  Atoms in group 1 do
+    not interact with atoms in group 2 (``neigh_modify exclude type 1 2``:
+    the faces of a cohesionless pre-crack); ``fixed_i`` atoms are held
+    (``fix setforce 0 0 0``).  ``pair_lines`` are the pair_style/pair_coeff
+    commands for three atom types of the same element.
+
+    Returns ``(forces_ic, x_min_ic, info)``: forces on the input
+    configuration, relaxed positions (of the first replica) and a dict with
+    ``energy_start`` and ``energy`` (per period, before and after),
+    ``iterations``, ``fmax`` (largest force component after) and ``spread``
+    (how far the z-replicas ended apart in x-y: 0 for a state uniform along z).
+    """
+    lammps = import_lammps()
+    if lammps is None:
+        raise RuntimeError("the lammps Python module is not available")
+    x = np.asarray(x_ic, dtype=float)
+    n = len(x)
+    xs = np.concatenate([x + [0.0, 0.0, k * Lz] for k in range(nz)])
+    types = np.tile(np.where(np.asarray(groups_i) == 1, 1, np.where(np.asarray(groups_i) == 2, 2, 3)), nz)
+    lo = x[:, :2].min(axis=0) - 20.0
+    hi = x[:, :2].max(axis=0) + 20.0
+    lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    try:
+        lmp.commands_list([
+            "units metal", "atom_style atomic", "atom_modify map array sort 0 0.0",
+            "boundary f f p",
+            f"region box block {lo[0]} {hi[0]} {lo[1]} {hi[1]} 0 {nz * Lz}",
+            "create_box 3 box"])
+        lmp.create_atoms(len(xs), list(range(1, len(xs) + 1)), types.tolist(), xs.ravel().tolist())
+        held = np.nonzero(np.tile(np.asarray(fixed_i, bool), nz))[0] + 1
+        lmp.commands_list(["mass * 63.546", *pair_lines, "neighbor 1.0 bin",
+                           "neigh_modify exclude type 1 2 delay 0 every 1 check yes",
+                           "thermo_style custom step pe fmax", "thermo_modify norm no"])
+        if len(held):
+            for k in range(0, len(held), 2000):
+                lmp.command("group ring id " + " ".join(map(str, held[k:k + 2000])))
+            lmp.command("fix hold ring setforce 0.0 0.0 0.0")
+        lmp.command("run 0")
+        ids = np.array(lmp.numpy.extract_atom("id"))[:len(xs)]
+        order = np.argsort(ids)
+        forces = np.array(lmp.numpy.extract_atom("f"))[:len(xs)][order][:n].copy()
+        e0 = lmp.get_thermo("pe") / nz
+        info = {"energy_start": e0, "iterations": 0}
+        x_min = x.copy()
+        if minimize:
+            lmp.commands_list(["min_style cg", "min_modify norm max",
+                               f"minimize 0.0 {fmax} {max_iter} {10 * max_iter}"])
+            ids = np.array(lmp.numpy.extract_atom("id"))[:len(xs)]
+            order = np.argsort(ids)
+            x_all = np.array(lmp.numpy.extract_atom("x"))[:len(xs)][order]
+            x_min = x_all[:n].copy()
+            x_min[:, 2] = x[:, 2] + np.remainder(x_min[:, 2] - x[:, 2] + 0.5 * Lz, Lz) - 0.5 * Lz
+            info.update(energy=lmp.get_thermo("pe") / nz,
+                        iterations=int(lmp.get_thermo("step")),
+                        fmax=float(lmp.get_thermo("fmax")),
+                        spread=float(np.abs(x_all.reshape(nz, n, 3)[:, :, :2]
+                                            - x_min[None, :, :2]).max()))
+    finally:
+        lmp.close()
+    return forces, x_min, info

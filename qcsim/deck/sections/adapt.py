@@ -5,7 +5,8 @@ Example (task ``crack``)::
     adapt:
       follow: 10.0        # A: add an atomistic disk at the tip once it has run this far
       refine_tol: null    # curvature tolerance; null: no curvature refinement
-      max_passes: 3       # adapt-and-relax passes per load step
+      slip_strain: 0.1    # an atomistic disk where an element holds slip; null: off
+      max_passes: 10      # adapt-and-relax passes per load step
 """
 from __future__ import annotations
 
@@ -31,5 +32,10 @@ class AdaptSettings:
                                      doc="curvature indicator above which coarse elements are "
                                          "refined to the lattice (atomic-size ones become "
                                          "atomistic); null or absent: off")
-    max_passes: int = param(Int(ge=0), 3,
+    slip_strain: float | None = param(OrNull(Float(gt=0)), 0.1,
+                                      doc="Green-Lagrange strain (norm) above which an element "
+                                          "that carries continuum energy is taken to hold slip "
+                                          "(an emitted dislocation reaching the handshake): the "
+                                          "crystal there becomes atomistic; null: off")
+    max_passes: int = param(Int(ge=0), 10,
                             doc="adapt-and-relax passes per load step (0: never adapt)")

@@ -86,6 +86,14 @@ class CrackSettings:
     K: KSteps = param(Mapping(KSteps, "crack.K"), doc="the load steps: start, end, step, unit")
     precon: bool = param(Bool(), True,
                          doc="precondition L-BFGS with the elastic stiffness of the mesh")
+    precrack_cohesion: bool = param(Bool(), False,
+                                    doc="whether atoms on the two faces of the pre-crack "
+                                        "(behind the tip) interact; false: they do not, as the "
+                                        "continuum faces of the slit do not, so the pre-crack is "
+                                        "the same in atomistic and QC models")
+    face_energy: bool = param(Bool(), True,
+                              doc="continuum crack faces carry the surface excess energy (and "
+                                  "surface stress) of the potential, as atomistic faces do")
     on_failure: str = param(Choice(ON_FAILURE), "stop",
                             doc="a load step whose relaxation does not converge: stop (exit "
                                 "code 3, results so far kept) or continue with the next load")
