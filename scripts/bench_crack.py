@@ -31,7 +31,7 @@ ORIENT = ((1, 1, -2), (1, 1, 1), (1, -1, 0))
 GAMMA_111 = 1.2395  # J/m^2, Cu_mishin1 (VALIDATION.md; qcsim reproduces 1.23953)
 
 
-def run(pot, crystal, R, core, K0, dK, steps, fmax):
+def run(pot, crystal, R, core, K0, dK, steps, fmax, stop_at_event=False):
     t = time.perf_counter()
     study = CrackStudy(pot, crystal, CrackSpec(r_core=core, r_outer=R, fmax=fmax,
                                                max_steps=20000))
@@ -45,9 +45,11 @@ def run(pot, crystal, R, core, K0, dK, steps, fmax):
         moved = np.isfinite(rec.crack_tip_x) and rec.crack_tip_x > 1.0
         if event is None and (rec.emitted or moved):
             event = (f, "emission" if rec.emitted else "advance")
-        print(f"  R={R:6.0f} core={core:6.1f} K/K_G={f:.3f} dof={rec.n_dof:8d} "
+        print(f"  R={R:6.0f} core={core:6.1f} K/K_G={f:.4f} dof={rec.n_dof:8d} "
               f"it={rec.iterations:5d} {rec.wall_time:8.2f} s converged={rec.converged} "
-              f"tip={rec.crack_tip_x:.2f} emitted={rec.emitted}", flush=True)
+              f"tip={rec.crack_tip_x:.2f} emitted={rec.emitted} adapt={rec.n_adapt}", flush=True)
+        if stop_at_event and event is not None:
+            break
     return study, rows, event, t_build
 
 
@@ -59,7 +61,9 @@ def main():
     ap.add_argument("--K0", type=float, default=0.56)
     ap.add_argument("--dK", type=float, default=0.01)
     ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--fmax", type=float, default=1e-3)
+    ap.add_argument("--fmax", type=float, default=1e-4)
+    ap.add_argument("--until-event", action="store_true",
+                    help="--compare: load each model until its first event (at most --steps)")
     args = ap.parse_args()
     pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential
     crystal = Crystal("fcc", 3.6149, ORIENT, "Cu")
@@ -84,13 +88,18 @@ def main():
         R = args.compare
         print(f"QC (core {args.core} A) and fully atomistic, R = {R} A:")
         qc, qrows, qevent, _ = run(pot, crystal, R, args.core, args.K0, args.dK, args.steps,
-                                   args.fmax)
-        at, arows, aevent, _ = run(pot, crystal, R, R, args.K0, args.dK, args.steps, args.fmax)
-        tq = np.mean([r.wall_time for _, r in qrows])
-        ta = np.mean([r.wall_time for _, r in arows])
-        print(f"\ndegrees of freedom: atomistic {arows[-1][1].n_dof:,} / QC {qrows[-1][1].n_dof:,} "
-              f"= {arows[-1][1].n_dof / qrows[-1][1].n_dof:.0f}")
-        print(f"wall time per load step: atomistic {ta:.1f} s / QC {tq:.2f} s = {ta / tq:.0f}")
+                                   args.fmax, args.until_event)
+        at, arows, aevent, _ = run(pot, crystal, R, R, args.K0, args.dK, args.steps, args.fmax,
+                                   args.until_event)
+        n = min(len(qrows), len(arows))
+        tq = np.array([r.wall_time for _, r in qrows[:n]])
+        ta = np.array([r.wall_time for _, r in arows[:n]])
+        print(f"\ndegrees of freedom: atomistic {arows[0][1].n_dof:,} / QC {qrows[0][1].n_dof:,} "
+              f"= {arows[0][1].n_dof / qrows[0][1].n_dof:.0f} (QC after the last step: "
+              f"{qrows[-1][1].n_dof:,})")
+        print(f"wall time per load step, the {n} loads both ran: atomistic {ta.mean():.1f} s / "
+              f"QC {tq.mean():.2f} s = {ta.mean() / tq.mean():.0f} (total {ta.sum():.0f} s / "
+              f"{tq.sum():.1f} s)")
         print(f"first event: QC {qevent}, atomistic {aevent} (within the steps run)")
 
 

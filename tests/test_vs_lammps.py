@@ -109,3 +109,35 @@ def _compare(atoms: Atoms, calc, ref):
     assert np.abs(e_i - ref.energies_i).max() < 1e-9
     virial = calc.last_evaluation.virial_cc
     assert np.abs(virial - ref.virial_cc).max() < 1e-8 * len(atoms)
+
+
+def test_cracked_disk_with_cohesionless_faces_matches_lammps():
+    """A fully atomistic cracked disk under a K-field, rattled, with no bonds across
+    the pre-crack: qcsim's forces against LAMMPS with ``neigh_modify exclude``."""
+    from qcsim.coupling.build import slit_faces
+    from qcsim.fracture import CrackSpec, CrackStudy
+    from qcsim.lattice import Crystal
+    from qcsim.mesh import Slit
+    from qcsim.potentials.files import resolve_potential_file
+    from qcsim.testing.lammps import slab_minimize
+
+    calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"])
+    crystal = Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+    study = CrackStudy(calc.potential, crystal, CrackSpec(r_core=40.0, r_outer=40.0))
+    model = study.model
+    rng = np.random.default_rng(5)
+    model.U_nc[:] = study.kfield(40.0) + 0.05 * rng.normal(size=model.U_nc.shape)
+    X = model.mesh.X_nc
+    groups = slit_faces(model.mesh.site_nk, X, Slit(study.slit_x, 0))
+    assert np.sum(groups == 1) > 10 and np.sum(groups == 2) > 10
+    pair = ["pair_style eam/alloy",
+            f"pair_coeff * * {resolve_potential_file('Cu_mishin1.eam.alloy')} Cu Cu Cu"]
+    forces, _, _ = slab_minimize(X + model.U_nc, float(model.cell_cc[2, 2]), groups,
+                                 np.zeros(model.mesh.n_nodes, bool), pair, minimize=False)
+    _, G = model.atomistic(model.U_nc)
+    np.testing.assert_allclose(-G, forces, atol=1e-8)
+    # and the cut matters: with the faces bonded the forces differ
+    bonded, _, _ = slab_minimize(X + model.U_nc, float(model.cell_cc[2, 2]),
+                                 np.zeros(len(X), int), np.zeros(len(X), bool), pair,
+                                 minimize=False)
+    assert np.abs(bonded - forces).max() > 1e-2
