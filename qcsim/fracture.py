@@ -132,6 +132,13 @@ class CrackStudy:
         self.model = None
         self._build()
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
+        x_b = model_crack_tip(self.model, self.slab, row=spec.crack_row,
+                              precrack_x=self.slit_x).bonds.x_b
+        ahead = x_b[x_b > spec.tip_x + 1e-9]
+        #: midpoint x of the first bond across the plane ahead of the pre-crack: the
+        #: crack has advanced once its tip lies beyond it (a stretched first bond
+        #: at the tip of a loaded crack is not yet an advance)
+        self.first_bond_x = float(ahead.min()) if len(ahead) else float(spec.tip_x)
 
     def elastic_constants(self) -> np.ndarray:
         """The model's own elastic tensor (GPa, lab frame): the Cauchy-Born tangent at
@@ -304,11 +311,15 @@ class CrackStudy:
         if len(hot) == 0:
             return False
         centroids = m.mesh.X_nc[m.mesh.elements_ta[hot], :2].mean(axis=1)
-        r_new = 0.5 * self.spec.r_core
+        # a disk of radius r_core, reaching half a radius beyond the slip seen: the
+        # dislocation glides on away from the tip, and every pass costs a rebuild
+        r_new = self.spec.r_core
         added = []
         for c in centroids[np.argsort(-strain[hot])]:
             if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * r for x, y, r in self.cores + added):
                 continue
+            out = c - self.tip0
+            c = c + 0.5 * r_new * out / max(np.hypot(*out), 1e-12)
             if np.hypot(*(c - self.tip0)) + r_new + self.spec.r_core >= self.spec.r_outer:
                 continue  # too close to the boundary ring to hold an atomistic disk
             added.append((float(c[0]), float(c[1]), r_new))

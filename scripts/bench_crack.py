@@ -42,7 +42,7 @@ def run(pot, crystal, R, core, K0, dK, steps, fmax, stop_at_event=False):
         f = K0 + k * dK
         rec = study.step(f * KG)
         rows.append((f, rec))
-        moved = np.isfinite(rec.crack_tip_x) and rec.crack_tip_x > 1.0
+        moved = np.isfinite(rec.crack_tip_x) and rec.crack_tip_x > study.first_bond_x + 1e-6
         if event is None and (rec.emitted or moved):
             event = (f, "emission" if rec.emitted else "advance")
         print(f"  R={R:6.0f} core={core:6.1f} K/K_G={f:.4f} dof={rec.n_dof:8d} "

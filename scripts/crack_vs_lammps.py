@@ -64,7 +64,7 @@ def main():
         print(f"qcsim  K/K_G = {f:.4f}: {rec.iterations} iterations, max force "
               f"{rec.max_force:.1e} eV/A, tip {rec.crack_tip_x:.2f} A, emitted {rec.emitted}",
               flush=True)
-        if rec.emitted or rec.crack_tip_x > 1.0:
+        if rec.emitted or rec.crack_tip_x > study.first_bond_x + 1e-6:
             f_event = f
             break
         states.append((f, study.model.U_nc.copy()))

@@ -205,8 +205,7 @@ def _finished(out, study, K_G) -> TaskOutcome:
     tip = steps["crack_tip_x"][:n]
     emitted = steps["emitted"][:n]
     conv = steps["converged"][:n]
-    x0 = study.spec.tip_x
-    adv = np.nonzero(tip > x0 + 1e-6)[0]
+    adv = np.nonzero(tip > study.first_bond_x + 1e-6)[0]
     what = [f"{n} load steps to K = {K[-1]:.5g} MPa*sqrt(m) ({K[-1] * MPA / K_G:.4f} K_G)",
             f"crack tip at x = {tip[-1]:.2f} A"]
     what.append(f"first advance at K = {K[adv[0]]:.5g} MPa*sqrt(m)" if len(adv) else
