@@ -240,11 +240,16 @@ class CrackStudy:
             for _ in range(self.spec.max_adapt):
                 if not self._adapt(tip):
                     break
+                if not res.converged:  # e.g. slip reached the handshake: what adapting repairs
+                    log.info("K = %.4f: relaxation stopped (%s); the model adapts", self.K,
+                             res.message)
                 n_adapt += 1
                 res = self._relax()
                 iterations += res.iterations
                 tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
                                   precrack_x=self.slit_x)
+        if not res.converged:
+            log.warning("K = %.4f: relaxation not converged: %s", self.K, res.message)
         if np.isfinite(tip.tip_x):
             self.tip_x = max(self.tip_x, tip.tip_x)
         try:
@@ -276,8 +281,6 @@ class CrackStudy:
             res = lbfgs(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
                         precon=self._precon if s.precon else None)
         model.set_dofs(res.x)
-        if not res.converged:
-            log.warning("K = %.4f: relaxation not converged: %s", self.K, res.message)
         return res
 
     # -- adaptivity ------------------------------------------------------------------------
