@@ -43,6 +43,8 @@ __all__ = ["CrackSpec", "CrackStudy", "StepRecord"]
 
 log = logging.getLogger(__name__)
 
+SLIP_CHECK_EVERY = 5  # iterations between checks for slip entering the continuum
+
 
 @dataclass(frozen=True)
 class CrackSpec:
@@ -241,8 +243,10 @@ class CrackStudy:
                 if not self._adapt(tip):
                     break
                 if not res.converged:  # e.g. slip reached the handshake: what adapting repairs
-                    log.info("K = %.4f: relaxation stopped (%s); the model adapts", self.K,
-                             res.message)
+                    why = ("slip entered the continuum" if res.message.startswith("stopped by")
+                           else res.message)
+                    log.info("K = %.4f: relaxation stopped after %d iterations (%s); the "
+                             "model adapts", self.K, res.iterations, why)
                 n_adapt += 1
                 res = self._relax()
                 iterations += res.iterations
@@ -273,13 +277,20 @@ class CrackStudy:
     def _relax(self):
         model, s = self.model, self.spec
         fun = model.objective()
+        # stop early once slip enters an element that carries continuum energy: the
+        # model must adapt, and pushing the dislocation on into the continuum only
+        # spends iterations until the line search fails
+        watch = None
+        if s.slip_strain is not None and not self.atomistic_only:
+            def watch(k, e, f):
+                return k % SLIP_CHECK_EVERY == 0 and bool(self._slip_disks())
         if model.scheme.force_based or s.method == "fire":
-            res = fire(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps)
+            res = fire(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps, callback=watch)
         else:
             if s.precon and self._precon is None:
                 self._precon = ElasticPreconditioner(model.reference_stiffness())
             res = lbfgs(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
-                        precon=self._precon if s.precon else None)
+                        precon=self._precon if s.precon else None, callback=watch)
         model.set_dofs(res.x)
         return res
 
@@ -304,21 +315,22 @@ class CrackStudy:
         """Make the crystal atomistic where an element that carries continuum energy is
         strained far beyond any elastic state: a dislocation (emitted from the tip)
         entering the handshake.  The Cauchy-Born continuum cannot carry its slip."""
+        added = self._slip_disks()
+        if added:
+            log.info("slip at %s: atomistic disk(s) added", [tuple(np.round(a[:2], 1)) for a in added])
+            self.cores.extend(added)
+        return bool(added)
+
+    def _slip_disks(self) -> list:
+        """The atomistic disks that slip in the continuum asks for (none when off)."""
         if self.spec.slip_strain is None:
-            return False
-        m = self.model
-        F = m.mesh.deformation_gradients(m.U_nc)
-        E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
-        strain = np.linalg.norm(E, axis=(1, 2))
-        hot = np.nonzero((m._w_t > 0) & (strain > self.spec.slip_strain))[0]
-        if len(hot) == 0:
-            return False
-        centroids = m.mesh.X_nc[m.mesh.elements_ta[hot], :2].mean(axis=1)
+            return []
+        centroids, strain = self._slip_sites()
         # a disk of radius r_core, reaching half a radius beyond the slip seen: the
         # dislocation glides on away from the tip, and every pass costs a rebuild
         r_new = self.spec.r_core
         added = []
-        for c in centroids[np.argsort(-strain[hot])]:
+        for c in centroids[np.argsort(-strain)]:
             if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * r for x, y, r in self.cores + added):
                 continue
             out = c - self.tip0
@@ -326,10 +338,17 @@ class CrackStudy:
             if np.hypot(*(c - self.tip0)) + r_new + self.spec.r_core >= self.spec.r_outer:
                 continue  # too close to the boundary ring to hold an atomistic disk
             added.append((float(c[0]), float(c[1]), r_new))
-        if added:
-            log.info("slip at %s: atomistic disk(s) added", [tuple(np.round(a[:2], 1)) for a in added])
-            self.cores.extend(added)
-        return bool(added)
+        return added
+
+    def _slip_sites(self):
+        """Centroids (k, 2) and strains (k,) of the elements that carry continuum energy
+        and are strained beyond ``slip_strain``."""
+        m = self.model
+        F = m.mesh.deformation_gradients(m.U_nc)
+        E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
+        strain = np.linalg.norm(E, axis=(1, 2))
+        hot = np.nonzero((m._w_t > 0) & (strain > self.spec.slip_strain))[0]
+        return m.mesh.X_nc[m.mesh.elements_ta[hot], :2].mean(axis=1), strain[hot]
 
     def _refine_by_curvature(self) -> bool:
         mesh, reg = self.model.mesh, self.model.regions

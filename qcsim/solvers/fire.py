@@ -36,7 +36,9 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
     x0 : starting point (not modified).
     fmax : convergence when the largest per-site force norm is <= fmax (eV/A).
     max_steps : iterations allowed.
-    callback : called as ``callback(k, energy, max_force)`` at every iterate.
+    callback : called as ``callback(k, energy, max_force)`` at every iterate (the
+        last ``fun`` evaluation was at that iterate); a true return value stops
+        the minimisation (not converged, "stopped by the caller").
     """
     p = params
     x = np.array(x0, dtype=np.float64)
@@ -89,8 +91,11 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
         x, e, g = x_new, e_new, g_new
         e_k.append(e)
         f_k.append(max_site_force(g))
-        if callback:
-            callback(k, e, f_k[-1])
+        if callback and callback(k, e, f_k[-1]):
+            converged = f_k[-1] <= fmax
+            return SolveResult(x, e, converged, k, n_evals, np.array(e_k), np.array(f_k),
+                               "largest force below tolerance" if converged
+                               else "stopped by the caller")
     converged = f_k[-1] <= fmax
     return SolveResult(x, e, converged, max_steps, n_evals, np.array(e_k), np.array(f_k),
                        "largest force below tolerance" if converged

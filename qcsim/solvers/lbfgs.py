@@ -38,7 +38,9 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     fmax : convergence on the largest per-site force norm (eV/A).
     max_steps : iterations allowed.
     precon : optional map g -> P^-1 g (symmetric positive definite P).
-    callback : called as ``callback(k, energy, max_force)`` at every iterate.
+    callback : called as ``callback(k, energy, max_force)`` at every iterate (the
+        last ``fun`` evaluation was at that iterate); a true return value stops
+        the minimisation (not converged, "stopped by the caller").
     """
     p = params
     x = np.array(x0, dtype=np.float64)
@@ -91,8 +93,9 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         x, e, g = x_new, e_new, g_new
         e_k.append(e)
         f_k.append(max_site_force(g))
-        if callback:
-            callback(k, e, f_k[-1])
+        if callback and callback(k, e, f_k[-1]):
+            message = "stopped by the caller"
+            break
     converged = f_k[-1] <= fmax
     if converged:
         message = "largest force below tolerance"
