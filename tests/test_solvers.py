@@ -71,3 +71,18 @@ def test_invalid_trial_states_are_stepped_back_not_converged(solver):
     stuck = solver(lambda x: (float("inf"), np.full_like(x, np.nan)), np.zeros(3), fmax=1e-8,
                    max_steps=50)
     assert not stuck.converged
+
+
+@pytest.mark.parametrize("solver", [fire, lbfgs])
+def test_callback_can_stop_the_minimisation(solver):
+    fun, _ = quadratic()
+    seen = []
+
+    def stop_at_4(k, e, f):
+        seen.append(k)
+        return k == 4
+
+    res = solver(fun, np.zeros(30), fmax=1e-12, max_steps=500, callback=stop_at_4)
+    assert not res.converged and res.message.startswith("stopped by the caller")
+    assert res.iterations == 4 and seen == [0, 1, 2, 3, 4]
+    assert fun(res.x)[0] == pytest.approx(res.energy)
