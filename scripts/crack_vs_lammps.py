@@ -32,7 +32,7 @@ from qcsim.lattice import Crystal
 from qcsim.loading import convert_surface_energy, griffith_K
 from qcsim.mesh import Slit
 from qcsim.potentials.files import resolve_potential_file
-from qcsim.testing.lammps import slab_minimize
+from qcsim.testing.lammps import pair_commands, slab_minimize
 
 ORIENT = ((1, 1, -2), (1, 1, 1), (1, -1, 0))
 GAMMA_111 = 1.2395  # J/m^2, Cu_mishin1, relaxed (111) (qcsim reproduces 1.23953)
@@ -75,7 +75,7 @@ def main():
     X = model.mesh.X_nc
     groups = slit_faces(model.mesh.site_nk, X, Slit(study.slit_x, study.spec.crack_row))
     pot_file = resolve_potential_file("Cu_mishin1.eam.alloy")
-    pair = ["pair_style eam/alloy", f"pair_coeff * * {pot_file} Cu Cu Cu"]
+    pair = pair_commands("eam/alloy", ["Cu"] * 3, file=pot_file)
     Lz = float(model.cell_cc[2, 2])
 
     # 1. forces on qcsim's equilibrium just below the event

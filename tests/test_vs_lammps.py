@@ -119,7 +119,7 @@ def test_cracked_disk_with_cohesionless_faces_matches_lammps():
     from qcsim.lattice import Crystal
     from qcsim.mesh import Slit
     from qcsim.potentials.files import resolve_potential_file
-    from qcsim.testing.lammps import slab_minimize
+    from qcsim.testing.lammps import pair_commands, slab_minimize
 
     calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"])
     crystal = Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
@@ -130,8 +130,8 @@ def test_cracked_disk_with_cohesionless_faces_matches_lammps():
     X = model.mesh.X_nc
     groups = slit_faces(model.mesh.site_nk, X, Slit(study.slit_x, 0))
     assert np.sum(groups == 1) > 10 and np.sum(groups == 2) > 10
-    pair = ["pair_style eam/alloy",
-            f"pair_coeff * * {resolve_potential_file('Cu_mishin1.eam.alloy')} Cu Cu Cu"]
+    pair = pair_commands("eam/alloy", ["Cu"] * 3,
+                         file=resolve_potential_file("Cu_mishin1.eam.alloy"))
     forces, _, _ = slab_minimize(X + model.U_nc, float(model.cell_cc[2, 2]), groups,
                                  np.zeros(model.mesh.n_nodes, bool), pair, minimize=False)
     _, G = model.atomistic(model.U_nc)

@@ -127,10 +127,7 @@ def _bulk(cb, lam):
 def face_edges(mesh, row: int, tip_x: float) -> np.ndarray:
     """Boundary edges (k, 2) of a slab mesh on the crack faces: both nodes on row
     ``row`` (above) or ``row - 1`` (below), behind ``tip_x``."""
-    T = mesh.elements_ta
-    facets = np.sort(np.concatenate([T[:, [0, 1]], T[:, [1, 2]], T[:, [0, 2]]]), axis=1)
-    uniq, counts = np.unique(facets, axis=0, return_counts=True)
-    e = uniq[counts == 1]
+    e = mesh.boundary_facets()
     j = mesh.site_nk[e, 1]
     same_face = (j[:, 0] == j[:, 1]) & ((j[:, 0] == row) | (j[:, 0] == row - 1))
     behind = (mesh.X_nc[e, 0] <= tip_x + 1e-9).all(axis=1)

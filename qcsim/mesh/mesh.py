@@ -116,10 +116,14 @@ class Mesh:
                                float(aspect.max()), inverted)
         return MeshQuality(self.n_elements, float(np.abs(m).min()), float("nan"), 1.0, inverted)
 
-    def boundary_nodes(self) -> np.ndarray:
-        """Indices of nodes on the boundary (facets that belong to one element)."""
+    def boundary_facets(self) -> np.ndarray:
+        """Facets (k, dim) that belong to one element, as sorted node indices."""
         T = self.elements_ta
         facets = np.concatenate([np.delete(T, k, axis=1) for k in range(self.dim + 1)])
         facets = np.sort(facets, axis=1)
         uniq, counts = np.unique(facets, axis=0, return_counts=True)
-        return np.unique(uniq[counts == 1])
+        return uniq[counts == 1]
+
+    def boundary_nodes(self) -> np.ndarray:
+        """Indices of nodes on the boundary (facets that belong to one element)."""
+        return np.unique(self.boundary_facets())

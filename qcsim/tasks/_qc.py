@@ -14,8 +14,9 @@ import numpy as np
 from qcsim.deck.sections.qc import widths
 from qcsim.errors import DeckError, GeometryError
 
-__all__ = ["check_qc", "make_potential", "build_model", "log_model", "sites_in_core",
-           "resolved_radius", "mesh_quality_attrs", "sites_represented"]
+__all__ = ["check_qc", "check_potential_and_crystal", "make_potential", "build_model",
+           "log_model", "sites_in_core", "resolved_radius", "mesh_quality_attrs",
+           "sites_represented"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,26 @@ def make_potential(potential):
     return make(potential.style, **potential.kwargs())
 
 
+def check_potential_and_crystal(deck, ctx, skin: float):
+    """The potential covers the crystal's element and the lattice constant is plausible
+    (not a neighbour density only a typo or a unit mistake gives); returns
+    ``(potential, crystal, slab)``."""
+    potential, crystal_cfg = deck["potential"], deck["crystal"]
+    pot = make_potential(potential)
+    species = potential.species if potential.species is not None else pot.species
+    if species is not None and crystal_cfg.element not in species:
+        raise ctx.error(f"element {crystal_cfg.element!r} is not covered by the potential "
+                        f"(it has: {', '.join(species)})", ("crystal", "element"))
+    crystal, slab = crystal_cfg.build(), crystal_cfg.slab()
+    reach = pot.cutoff + skin
+    neighbours = 4.0 / 3.0 * math.pi * reach ** 3 / crystal.atomic_volume
+    if neighbours > MAX_NEIGHBOURS:
+        raise ctx.error(f"a = {crystal_cfg.a:g} A puts about {neighbours:,.0f} atoms within "
+                        f"cutoff + skin = {reach:.3g} A of each atom (expected at most "
+                        f"{MAX_NEIGHBOURS}); is a in angstrom?", ("crystal", "a"))
+    return pot, crystal, slab
+
+
 def resolved_radius(qc, scheme: str, cutoff: float, skin: float,
                     slab) -> tuple[float, float, float]:
     """(handshake, pad, radius of the fully resolved disk) as the builder makes them."""
@@ -49,23 +70,11 @@ def check_qc(deck, ctx, schemes, skin: float) -> None:
     the core, handshake and pad fit inside ``r_outer``, the held zone lies
     outside the pad, and the number of atoms is within reason.
     """
-    potential, crystal_cfg, qc = deck["potential"], deck["crystal"], deck["qc"]
+    qc = deck["qc"]
     if qc.atomistic_only:
         raise ctx.error(f"r_core = {qc.r_core:g} A must be smaller than r_outer = "
                         f"{qc.r_outer:g} A (the core lies inside the domain)", ("qc", "r_core"))
-    pot = make_potential(potential)
-    species = potential.species if potential.species is not None else pot.species
-    if species is not None and crystal_cfg.element not in species:
-        raise ctx.error(f"element {crystal_cfg.element!r} is not covered by the potential "
-                        f"(it has: {', '.join(species)})", ("crystal", "element"))
-    crystal = crystal_cfg.build()
-    slab = crystal_cfg.slab()
-    reach = pot.cutoff + skin
-    neighbours = 4.0 / 3.0 * math.pi * reach ** 3 / crystal.atomic_volume
-    if neighbours > MAX_NEIGHBOURS:
-        raise ctx.error(f"a = {crystal_cfg.a:g} A puts about {neighbours:,.0f} atoms within "
-                        f"cutoff + skin = {reach:.3g} A of each atom (expected at most "
-                        f"{MAX_NEIGHBOURS}); is a in angstrom?", ("crystal", "a"))
+    pot, _, slab = check_potential_and_crystal(deck, ctx, skin)
     need = {s: resolved_radius(qc, s, pot.cutoff, skin, slab) for s in schemes}
     worst = max(need, key=lambda s: need[s][2])  # the scheme that needs the most room
     h, p, r_res = need[worst]

@@ -26,7 +26,7 @@ import time
 
 from qcsim.deck.sections.qc import widths
 from qcsim.errors import DeckError, GeometryError, QCSimError
-from qcsim.tasks._qc import MAX_ATOMS, MAX_NEIGHBOURS, make_potential
+from qcsim.tasks._qc import MAX_ATOMS, check_potential_and_crystal, make_potential
 from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
 
 log = logging.getLogger(__name__)
@@ -56,26 +56,15 @@ def boundary_width_of(deck, cutoff: float) -> float:
 
 def check(deck, ctx) -> None:
     """Solver and scheme agree, the crack plane is a lattice plane, the model fits."""
-    qc, crack, crystal_cfg, pot_cfg = deck["qc"], deck["crack"], deck["crystal"], deck["potential"]
+    qc, crack, crystal_cfg = deck["qc"], deck["crack"], deck["crystal"]
     if qc.scheme == "qcf" and method_of(deck) != "fire":
         raise ctx.error("scheme qcf has no energy, so it needs a force-based solver: "
                         "use method: fire", ("relax", "method"))
     if qc.fixed_width:
         raise ctx.error("task crack holds the ring given by crack.boundary_width (at the "
                         "K-field); remove qc.fixed_width", ("qc", "fixed_width"))
-    pot = make_potential(pot_cfg)
-    species = pot_cfg.species if pot_cfg.species is not None else pot.species
-    if species is not None and crystal_cfg.element not in species:
-        raise ctx.error(f"element {crystal_cfg.element!r} is not covered by the potential "
-                        f"(it has: {', '.join(species)})", ("crystal", "element"))
-    crystal, slab = crystal_cfg.build(), crystal_cfg.slab()
     skin = deck["relax"].skin
-    reach = pot.cutoff + skin
-    neighbours = 4.0 / 3.0 * math.pi * reach ** 3 / crystal.atomic_volume
-    if neighbours > MAX_NEIGHBOURS:
-        raise ctx.error(f"a = {crystal_cfg.a:g} A puts about {neighbours:,.0f} atoms within "
-                        f"cutoff + skin = {reach:.3g} A of each atom (expected at most "
-                        f"{MAX_NEIGHBOURS}); is a in angstrom?", ("crystal", "a"))
+    pot, _, slab = check_potential_and_crystal(deck, ctx, skin)
     if abs(abs(slab.b_kc[1, 1]) - slab.row_spacing) > 1e-9:
         raise ctx.error(f"the crack plane must be a lattice plane normal to y: the rows of "
                         f"orient[1] = {list(crystal_cfg.orient[1])} are not (choose y along a "

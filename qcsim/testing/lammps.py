@@ -134,7 +134,8 @@ def slab_minimize(x_ic, Lz: float, groups_i, fixed_i, pair_lines: list[str], fma
     not interact with atoms in group 2 (``neigh_modify exclude type 1 2``:
     the faces of a cohesionless pre-crack); ``fixed_i`` atoms are held
     (``fix setforce 0 0 0``).  ``pair_lines`` are the pair_style/pair_coeff
-    commands for three atom types of the same element.
+    commands for three atom types of the same element (:func:`pair_commands`
+    with the element named three times).
 
     Returns ``(forces_ic, x_min_ic, info)``: forces on the input
     configuration, relaxed positions (of the first replica) and a dict with
