@@ -169,7 +169,11 @@ class CrackStudy:
     def _build(self, old=None):
         t = time.perf_counter()
         model, _ = build_slab_model(self.potential, self.crystal, self.setup())
-        model.update_correction()
+        if not self.atomistic_only:
+            # a fully atomistic disk has no continuum and so no ghost forces: a
+            # correction there would only add the free outer surface's forces as a
+            # dead load on the held ring, a K-dependent offset of the energy
+            model.update_correction()
         if old is not None:
             model.U_nc[:] = transfer_displacements(old.mesh, old.U_nc, model.mesh,
                                                    crack_row=self.spec.crack_row)
@@ -267,6 +271,8 @@ class CrackStudy:
             log.warning("defect analysis failed: %s", exc)
             extra = {}
         extra["crack"] = tip.summary()
+        if not self.model.scheme.force_based:
+            extra["energy_terms"] = self.model.energy_terms(self.model.U_nc)
         self.step_index += 1
         E = res.energy
         return StepRecord(K=K_new, energy=float(E), crack_tip_x=float(self.tip_x),
@@ -336,29 +342,61 @@ class CrackStudy:
         if self.spec.slip_strain is None:
             return []
         centroids, strain = self._slip_sites()
-        # a disk of radius r_core, reaching half a radius beyond the slip seen: the
-        # dislocation glides on away from the tip, and every pass costs a rebuild
-        r_new = self.spec.r_core
-        added = []
-        for c in centroids[np.argsort(-strain)]:
-            if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * r for x, y, r in self.cores + added):
+        return self._disks_towards(centroids[np.argsort(-strain)])
+
+    def _disks_towards(self, points_k2) -> list:
+        """Atomistic disks along the glide path through each of ``points_k2`` (k, 2).
+
+        A dislocation that has left the tip glides on along the ray from the
+        tip through where it was seen.  Disks of radius r_core, r_core apart,
+        cover that ray from the point seen out to twice its distance from the
+        tip (at least 2 r_core beyond it), as far as the held ring: each pass
+        doubles the reach, so a dislocation gliding a distance L costs about
+        log2(L / r_core) passes, not L / r_core.  Points already inside an
+        atomistic disk (more than half its radius in) are skipped.
+        """
+        s = self.spec
+        r = s.r_core
+        tip = np.array([self.tip_x, self.y_plane])
+        added: list[tuple] = []
+        for c in np.asarray(points_k2, dtype=float).reshape(-1, 2):
+            if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * rr for x, y, rr in self.cores + added):
                 continue
-            out = c - self.tip0
-            c = c + 0.5 * r_new * out / max(np.hypot(*out), 1e-12)
-            if np.hypot(*(c - self.tip0)) + r_new + self.spec.r_core >= self.spec.r_outer:
-                continue  # too close to the boundary ring to hold an atomistic disk
-            added.append((float(c[0]), float(c[1]), r_new))
+            out = c - tip
+            d = float(np.hypot(*out))
+            if d < 1e-9:
+                continue
+            u = out / d
+            # the centre of the last disk: its edge reaches the outer boundary
+            d_max = self._ray_exit(tip, u) - r
+            if d_max <= 0:
+                continue
+            reach = min(max(2.0 * d, d + 2.0 * r), d_max)
+            ts = [d_max] if d >= d_max else list(np.arange(d, reach, r)) + [reach]
+            added += [(float(tip[0] + t * u[0]), float(tip[1] + t * u[1]), r) for t in ts]
         return added
+
+    def _ray_exit(self, start, u) -> float:
+        """Distance from ``start`` along the unit vector ``u`` to the outer circle."""
+        p = np.asarray(start, float) - self.tip0
+        b = float(p @ u)
+        return -b + float(np.sqrt(max(b * b - (p @ p - self.spec.r_outer ** 2), 0.0)))
 
     def _slip_sites(self):
         """Centroids (k, 2) and strains (k,) of the elements that carry continuum energy
-        and are strained beyond ``slip_strain``."""
+        and are strained beyond ``slip_strain``, away from the crack faces (whose
+        surface relaxation strains thin face elements without any slip)."""
         m = self.model
         F = m.mesh.deformation_gradients(m.U_nc)
         E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
         strain = np.linalg.norm(E, axis=(1, 2))
-        hot = np.nonzero((m._w_t > 0) & (strain > self.spec.slip_strain))[0]
-        return m.mesh.X_nc[m.mesh.elements_ta[hot], :2].mean(axis=1), strain[hot]
+        centroid = m.mesh.X_nc[m.mesh.elements_ta, :2].mean(axis=1)
+        d_nn = float(np.min(np.linalg.norm(self.crystal.primitive_vectors, axis=1)))
+        face = (np.abs(centroid[:, 1] - self.y_plane) < 2.0 * d_nn) & \
+            (centroid[:, 0] < self.slit_x)
+        hot = np.nonzero((m.continuum_weights_t > 0) & (strain > self.spec.slip_strain) &
+                         ~face)[0]
+        return centroid[hot], strain[hot]
 
     def _refine_by_curvature(self) -> bool:
         mesh, reg = self.model.mesh, self.model.regions

@@ -96,6 +96,12 @@ class QCModel:
         self.U0_nc = np.zeros((n, 3))
         self.n_evals = 0
 
+    @property
+    def continuum_weights_t(self) -> np.ndarray:
+        """w_T (n_elements,) (A^3): the continuum weight of each element (zero where
+        the crystal is atomistic)."""
+        return self._w_t
+
     # -- degrees of freedom ----------------------------------------------------
     @property
     def free_dofs(self) -> np.ndarray:
@@ -160,6 +166,22 @@ class QCModel:
             E -= float(np.sum(self.g0_nc * (U_nc - self.U0_nc)))
             G = G - self.g0_nc
         return E, G
+
+    def energy_terms(self, U_nc) -> dict:
+        """The parts of the energy of an energy-based scheme at ``U_nc`` (eV).
+
+        ``atomistic``: sum_i (1 - beta_i) E_i over the atoms; ``continuum``:
+        sum_T w_T W(F_T); ``faces``: the surface excess energy of continuum crack
+        faces; ``correction``: the ghost-force dead load -g0 . (U - U0) (zero for
+        uncorrected schemes and models without continuum).  They add up to
+        :meth:`energy_gradient`'s energy.
+        """
+        ea, _ = self.atomistic(U_nc)
+        ec, _ = self.continuum(U_nc)
+        es = self.faces.energy_gradient(U_nc)[0] if self.faces is not None else 0.0
+        corr = -float(np.sum(self.g0_nc * (U_nc - self.U0_nc))) if self.scheme.corrected else 0.0
+        return {"atomistic": float(ea), "continuum": float(ec), "faces": float(es),
+                "correction": corr}
 
     def blended_energy_gradient(self, U_nc, perfect: bool = False):
         """E_beta and its gradient, without the ghost-force correction."""

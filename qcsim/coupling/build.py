@@ -108,16 +108,23 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
             mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
     else:
         resolved = [(cx, cy, r + grow) for cx, cy, r in cores] + [tuple(c) for c in setup.refined]
-        for cx, cy, r in resolved:
-            if np.hypot(cx - dom[0], cy - dom[1]) + r >= setup.r_outer:
-                raise GeometryError(
-                    f"core ({r - grow:g} A) + handshake ({handshake:.2f} A) + pad ({pad:.2f} A) "
-                    f"does not fit inside r_outer = {setup.r_outer} A")
+        # the first core must fit (a QC model has continuum around its core); disks
+        # added later may reach the boundary, where the crystal is then atomistic
+        cx, cy, r = resolved[0]
+        if np.hypot(cx - dom[0], cy - dom[1]) + r >= setup.r_outer:
+            raise GeometryError(
+                f"core ({r - grow:g} A) + handshake ({handshake:.2f} A) + pad ({pad:.2f} A) "
+                f"does not fit inside r_outer = {setup.r_outer} A")
+        for cx, cy, _ in resolved[1:]:
+            if np.hypot(cx - dom[0], cy - dom[1]) >= setup.r_outer:
+                raise GeometryError(f"a resolved disk centred at ({cx:.1f}, {cy:.1f}) A lies "
+                                    f"outside r_outer = {setup.r_outer} A")
         mesh = graded_mesh(slab, resolved, dom, setup.r_outer, setup.growth, setup.slit)
     regions = union_regions(mesh, cores, handshake, pad, setup.profile)
     for cx, cy, r in cores:
-        check_fully_resolved(mesh, regions, slab.sites_in_disk(
-            (cx, cy), min(r + handshake + pad, setup.r_outer)))
+        sites = slab.sites_in_disk((cx, cy), r + handshake + pad)
+        sites = sites[np.linalg.norm(sites @ slab.b_kc - dom, axis=1) <= setup.r_outer]
+        check_fully_resolved(mesh, regions, sites)
     fixed = np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) > setup.r_outer - setup.fixed_width
     if setup.fixed_width <= 0:
         fixed = np.zeros(mesh.n_nodes, dtype=bool)

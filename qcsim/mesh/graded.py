@@ -72,7 +72,10 @@ def graded_mesh(slab: SlabLattice, resolved, center, r_outer: float, growth: flo
     Parameters
     ----------
     slab : the site lattice.
-    resolved : disks [(cx, cy, r), ...]: every site inside one is a node (A).
+    resolved : disks [(cx, cy, r), ...]: every site inside one (and inside the
+        domain) is a node (A).  A disk may reach beyond ``r_outer``: the crystal
+        is then resolved out to the boundary there (an atomistic region that
+        has followed a dislocation to the held ring).
     center : (x, y) of the domain (A); r_outer : its radius (A).
     growth : ratio between the sizes of consecutive element layers (> 1),
         away from the resolved disks.
@@ -88,8 +91,8 @@ def graded_mesh(slab: SlabLattice, resolved, center, r_outer: float, growth: flo
     if not growth > 1.0:
         raise GeometryError(f"growth ratio must exceed 1, got {growth}")
     center = np.asarray(center, dtype=float)
-    if np.any(np.hypot(*(resolved[:, :2] - center).T) + resolved[:, 2] >= r_outer):
-        raise GeometryError(f"a resolved disk reaches beyond r_outer = {r_outer} A")
+    if np.any(np.hypot(*(resolved[:, :2] - center).T) >= r_outer):
+        raise GeometryError(f"a resolved disk is centred outside r_outer = {r_outer} A")
     if row0 is None:
         row0 = slit.row if slit is not None else int(round(slab.coordinates(resolved[:1, :2])[0, 1]))
     h0 = np.sqrt(slab.area)
@@ -109,7 +112,8 @@ def graded_mesh(slab: SlabLattice, resolved, center, r_outer: float, growth: flo
 def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
     """Integer coordinates of the nodes: all sites in the resolved disks, nested
     sub-lattices m Z^2 further out (m from the distance to the disks)."""
-    chunks = [slab.sites_in_disk(c[:2], c[2]) for c in resolved]
+    chunks = [_in_domain(slab, slab.sites_in_disk(c[:2], c[2]), center, r_outer)
+              for c in resolved]
     d_far = r_outer + np.hypot(*(resolved[:, :2] - center).T).max()
     m_max = int(spacing_level(d_far, 0.0, h0, growth))
     m = 2
@@ -146,6 +150,11 @@ def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
     inner = np.unique(np.concatenate(chunks), axis=0)
     inner = _clear_of_ring(slab, inner, ring, resolved, h0, growth)
     return np.unique(np.concatenate([inner, ring]), axis=0)
+
+
+def _in_domain(slab, ij, center, r_outer):
+    """The sites of ``ij`` (n, 2) within ``r_outer`` of ``center``."""
+    return ij[np.linalg.norm(ij @ slab.b_kc - center, axis=1) <= r_outer]
 
 
 def _clear_of_ring(slab, ij, ring, resolved, h0, growth):
