@@ -72,6 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
                                        "read its potential; print one line, change nothing.")
     p_val.add_argument("deck", metavar="DECK", help="the input deck (.yaml)")
 
+    p_trap = sub.add_parser(
+        "trapping", help="run a crack deck at several tip positions (lattice-trapping band)",
+        description="Run the K ramp of a crack DECK with the tip at N positions spread over "
+                    "one site period of the row above the crack plane (crack.tip_x + k p / N), "
+                    "each a complete study in OUTDIR/tip_<k>/, and report the range of the "
+                    "first-event K: the lattice-trapping band of the event. Writes "
+                    "OUTDIR/trapping.csv.")
+    p_trap.add_argument("deck", metavar="DECK", help="the input deck (task crack)")
+    p_trap.add_argument("--tips", type=int, default=2, metavar="N",
+                        help="tip positions within one period (default 2: on a site and "
+                             "midway between two)")
+    p_trap.add_argument("-o", "--output", metavar="OUTDIR", default=None,
+                        help="output folder (default: the deck's output.dir, else "
+                             "results/<deck name>)")
+    p_trap.add_argument("-q", "--quiet", action="store_true", help="print warnings only")
+
     sub.add_parser("info", help="print the version, tasks and potential styles",
                    description="Print the version, the tasks a deck can name, the potential "
                                "styles and where potential files are looked for.")
@@ -145,6 +161,27 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_trapping(args) -> int:
+    from qcsim.deck import load_deck
+    from qcsim.tasks.trapping import band_message, scan
+
+    deck = load_deck(args.deck)
+    handler, old_level = _setup_console_logging(args.quiet, False)
+    old_sigterm = _raise_on_sigterm()
+    try:
+        results = scan(deck, args.tips, args.output, progress=not args.quiet)
+    except OSError as exc:
+        return _fail(f"cannot write outputs: {exc}", 1)
+    finally:
+        logging.getLogger("qcsim").removeHandler(handler)
+        logging.getLogger("qcsim").setLevel(old_level)
+        if old_sigterm is not None:
+            signal.signal(signal.SIGTERM, old_sigterm)
+    print(f"{args.deck}: {band_message(results)}; table in "
+          f"{results[0].folder.parent / 'trapping.csv'}")
+    return 0
+
+
 def cmd_info(args) -> int:
     import qcsim.deck.sections  # noqa: F401
     from qcsim import __version__
@@ -176,7 +213,8 @@ def cmd_info(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "info": cmd_info}
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "trapping": cmd_trapping,
+            "info": cmd_info}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,7 +77,8 @@ class CrackSpec:
     tip_x: float = 0.0
     crack_row: int = 0
     follow: float | None = None
-    refine_tol: float | None = None
+    refine_tol: float | None = 0.01
+    atomistic_tol: float | None = 1e-3
     max_adapt: int = 10
     fmax: float = 1e-3
     max_steps: int = 5000
@@ -239,12 +240,12 @@ class CrackStudy:
         self.K = K_new
         res = self._relax()
         iterations, n_adapt = res.iterations, 0
-        emitted = False
         tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
-                                  precrack_x=self.slit_x)
+                              precrack_x=self.slit_x)
+        dislocations = self.dislocations(tip)
         if not self.atomistic_only:
             for _ in range(self.spec.max_adapt):
-                if not self._adapt(tip):
+                if not self._adapt(tip, dislocations):
                     break
                 if not res.converged:  # e.g. slip reached the handshake: what adapting repairs
                     why = ("slip entered the continuum" if res.message.startswith("stopped by")
@@ -255,22 +256,26 @@ class CrackStudy:
                 res = self._relax()
                 iterations += res.iterations
                 tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
-                                  precrack_x=self.slit_x)
+                                      precrack_x=self.slit_x)
+                dislocations = self.dislocations(tip)
         if not res.converged:
             log.warning("K = %.5g MPa*sqrt(m): relaxation not converged: %s", self.K / 100,
                         res.message)
         if np.isfinite(tip.tip_x):
             self.tip_x = max(self.tip_x, tip.tip_x)
+        advanced = bool(self.tip_x > self.first_bond_x + 1e-6)
+        # an event is a dislocation that has left the tip (a slipped region with a
+        # Burgers vector, qcsim.analysis.dislocations) or an advance of the tip
+        emitted = bool(dislocations)
+        extra = {"dislocations": dislocations}
         try:
             from qcsim.analysis.defects import model_defects
 
-            report = model_defects(self.model, self.crystal)
-            emitted = bool(report.emitted)
-            extra = {"defects": report.summary()}
-        except Exception as exc:  # analysis must never sink a step
-            log.warning("defect analysis failed: %s", exc)
-            extra = {}
+            extra["defects"] = model_defects(self.model, self.crystal).summary()
+        except Exception as exc:  # the structure counts must never sink a step
+            log.warning("structure analysis failed: %s", exc)
         extra["crack"] = tip.summary()
+        extra["advanced"] = advanced
         if not self.model.scheme.force_based:
             extra["energy_terms"] = self.model.energy_terms(self.model.U_nc)
         self.step_index += 1
@@ -309,8 +314,17 @@ class CrackStudy:
         model.set_dofs(res.x)
         return res
 
+    def dislocations(self, tip=None) -> list:
+        """The dislocations that have left the tip, farthest last
+        (:func:`qcsim.analysis.dislocations.model_dislocations`)."""
+        from qcsim.analysis.dislocations import model_dislocations
+
+        x = self.tip_x if tip is None or not np.isfinite(tip.tip_x) else max(self.tip_x,
+                                                                              tip.tip_x)
+        return model_dislocations(self.model, self.crystal, (x, self.y_plane))[0]
+
     # -- adaptivity ------------------------------------------------------------------------
-    def _adapt(self, tip) -> bool:
+    def _adapt(self, tip, dislocations=()) -> bool:
         """Grow the atomistic / resolved zones where needed; rebuild. True if changed."""
         s, changed = self.spec, False
         follow = s.follow if s.follow is not None else 0.5 * s.r_core
@@ -319,9 +333,12 @@ class CrackStudy:
             self.slit_x = max(self.slit_x, float(tip.tip_x) - s.r_core / 2)
             log.info("tip at x = %.2f A: atomistic disk added there", tip.tip_x)
             changed = True
-        if s.refine_tol is not None:
+        slip = self._follow_defects() | self._follow_cores(dislocations)
+        if (s.refine_tol is not None or s.atomistic_tol is not None) and not slip:
+            # slip first: its disks along the glide ray replace the many small
+            # curvature disks the dislocation core would otherwise ask for
             changed |= self._refine_by_curvature()
-        changed |= self._follow_defects()
+        changed |= slip
         if changed:
             self._build(old=self.model)
         return changed
@@ -334,6 +351,24 @@ class CrackStudy:
         if added:
             log.info("slip at %s: atomistic disk(s) added",
                      ", ".join(f"({a[0]:.1f}, {a[1]:.1f}) A" for a in added))
+            self.cores.extend(added)
+        return bool(added)
+
+    def _follow_cores(self, dislocations) -> bool:
+        """Atomistic disks ahead of a dislocation core that sits where the crystal is
+        not fully atomistic (beta > 0 at the nearest atom: the handshake), so that
+        no core ever rests in the handshake at convergence."""
+        reg, mesh = self.model.regions, self.model.mesh
+        atoms = reg.atoms
+        seen = []
+        for d in dislocations:
+            near = atoms[np.argmin(np.linalg.norm(mesh.X_nc[atoms, :2] - d.core_xy, axis=1))]
+            if reg.beta_n[near] > 0:
+                seen.append(d.core_xy)
+        added = self._disks_towards(seen) if seen else []
+        if added:
+            log.info("dislocation core in the handshake at %s: atomistic disk(s) added",
+                     ", ".join(f"({c[0]:.1f}, {c[1]:.1f}) A" for c in seen))
             self.cores.extend(added)
         return bool(added)
 
@@ -399,13 +434,24 @@ class CrackStudy:
         return centroid[hot], strain[hot]
 
     def _refine_by_curvature(self) -> bool:
+        """Refine where the curvature indicator exceeds ``refine_tol``.
+
+        Coarse elements above it are resolved to every site (a disk of 1.5
+        element sizes); elements already of atomic size (outside the core and
+        handshake) above it become atomistic (disks of r_core / 2, the most
+        curved first, none closer than half a radius to another).  Near a loaded
+        tip the indicator falls off as K r^-3/2 on atomic elements, so the
+        atomistic region grows with K until its edge is below the tolerance.
+        """
         mesh, reg = self.model.mesh, self.model.regions
         eta = curvature_indicator(mesh, self.model.U_nc)
         h = np.sqrt(2 * np.abs(mesh.measures_t))
         h0 = np.sqrt(2 * self.slab.area)
         atomic = h <= 1.01 * h0
         in_core = np.isin(reg.flag_n[mesh.elements_ta], (CORE, HANDSHAKE)).any(axis=1)
-        marked = (eta > self.spec.refine_tol) & ~in_core
+        tol_t = np.where(atomic, np.inf if self.spec.atomistic_tol is None else self.spec.atomistic_tol,
+                         np.inf if self.spec.refine_tol is None else self.spec.refine_tol)
+        marked = (eta > tol_t) & ~in_core
         if not marked.any():
             return False
         centroids = mesh.X_nc[mesh.elements_ta, :2].mean(axis=1)
@@ -413,12 +459,19 @@ class CrackStudy:
         for t in np.nonzero(marked & ~atomic)[0]:
             self.refined.append((*centroids[t], 1.5 * h[t]))
             changed = True
-        for t in np.nonzero(marked & atomic)[0][:8]:
+        r_new = 0.5 * self.spec.r_core
+        n_cores = len(self.cores)
+        for t in np.nonzero(marked & atomic)[0][np.argsort(-eta[marked & atomic])]:
             c = centroids[t]
             if all(np.hypot(c[0] - x, c[1] - y) > 0.5 * r for x, y, r in self.cores):
-                self.cores.append((float(c[0]), float(c[1]), 0.5 * self.spec.r_core))
+                self.cores.append((float(c[0]), float(c[1]), r_new))
                 changed = True
         self.refined = _merge_disks(self.refined)
+        if changed:
+            log.info("curvature indicator above tolerance on %d coarse elements (resolved) and "
+                     "%d atomic ones (%d atomistic disks added)",
+                     int(np.sum(marked & ~atomic)), int(np.sum(marked & atomic)),
+                     len(self.cores) - n_cores)
         return changed
 
 

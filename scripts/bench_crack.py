@@ -62,6 +62,8 @@ def main():
     ap.add_argument("--dK", type=float, default=0.01)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--fmax", type=float, default=1e-4)
+    ap.add_argument("--refine-tol", type=float, default=None,
+                    help="curvature tolerance of the QC model (default: the CrackSpec default)")
     ap.add_argument("--until-event", action="store_true",
                     help="--compare: load each model until its first event (at most --steps)")
     args = ap.parse_args()
@@ -85,23 +87,64 @@ def main():
             print(f"time per step grows {table[-1][3] / table[0][3]:.2f}x while the sites "
                   f"represented grow {table[-1][1] / table[0][1]:.0f}x")
     if args.compare:
-        R = args.compare
-        print(f"QC (core {args.core} A) and fully atomistic, R = {R} A:")
-        qc, qrows, qevent, _ = run(pot, crystal, R, args.core, args.K0, args.dK, args.steps,
-                                   args.fmax, args.until_event)
-        at, arows, aevent, _ = run(pot, crystal, R, R, args.K0, args.dK, args.steps, args.fmax,
-                                   args.until_event)
-        n = min(len(qrows), len(arows))
-        tq = np.array([r.wall_time for _, r in qrows[:n]])
-        ta = np.array([r.wall_time for _, r in arows[:n]])
-        print(f"\ndegrees of freedom: atomistic {arows[0][1].n_dof:,} / QC {qrows[0][1].n_dof:,} "
-              f"= {arows[0][1].n_dof / qrows[0][1].n_dof:.0f} (QC after the last step: "
-              f"{qrows[-1][1].n_dof:,})")
-        print(f"wall time per load step, the {n} loads both ran: atomistic {ta.mean():.1f} s / "
-              f"QC {tq.mean():.2f} s = {ta.mean() / tq.mean():.0f} (total {ta.sum():.0f} s / "
-              f"{tq.sum():.1f} s)")
-        print(f"first event: QC {qevent}, atomistic {aevent} (within the steps run)")
+        compare(pot, crystal, args)
 
+
+def compare(pot, crystal, args):
+    """QC and fully atomistic on the same crack, interleaved load step by load step
+    (QC step k, atomistic step k, ...) so that machine load hits both alike."""
+    R = args.compare
+    print(f"QC (core {args.core} A, default adaptivity) and fully atomistic, R = {R} A, "
+          "interleaved:", flush=True)
+    studies, KG = {}, None
+    for name, core in (("qc", args.core), ("atomistic", R)):
+        t = time.perf_counter()
+        extra = {} if args.refine_tol is None else {"refine_tol": args.refine_tol}
+        studies[name] = CrackStudy(pot, crystal, CrackSpec(
+            r_core=core, r_outer=R, fmax=args.fmax, max_steps=20000, **extra))
+        print(f"  {name}: built in {time.perf_counter() - t:.1f} s, "
+              f"{studies[name].model.n_dof:,} dof", flush=True)
+        KG = griffith_K(studies[name].stroh, convert_surface_energy(GAMMA_111, "J/m^2"))
+    rows = {"qc": [], "atomistic": []}
+    events = {}
+    for k in range(args.steps):
+        f = args.K0 + k * args.dK
+        for name, study in studies.items():
+            if args.until_event and name in events:
+                continue
+            rec = study.step(f * KG)
+            rows[name].append((f, rec))
+            moved = np.isfinite(rec.crack_tip_x) and rec.crack_tip_x > study.first_bond_x + 1e-6
+            if name not in events and (rec.emitted or moved):
+                events[name] = (f, "emission" if rec.emitted else "advance")
+            print(f"  {name:9s} K/K_G={f:.4f} dof={rec.n_dof:9,d} it={rec.iterations:5d} "
+                  f"{rec.wall_time:9.2f} s converged={rec.converged} tip={rec.crack_tip_x:.2f} "
+                  f"emitted={rec.emitted} adapt={rec.n_adapt}", flush=True)
+        if args.until_event and len(events) == 2:
+            break
+    n = min(len(rows["qc"]), len(rows["atomistic"]))
+    print(f"\n| K / K_G | atomistic: iterations | atomistic: s | QC: iterations | QC: s | "
+          "QC dof | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for (f, a), (_, q) in zip(rows["atomistic"][:n], rows["qc"][:n]):
+        print(f"| {f:.2f} | {a.iterations} | {a.wall_time:.1f} | {q.iterations} "
+              f"({q.n_adapt} adapt) | {q.wall_time:.2f} | {q.n_dof:,} | "
+              f"{a.wall_time / q.wall_time:.0f} |")
+    tq = np.array([r.wall_time for _, r in rows["qc"][:n]])
+    ta = np.array([r.wall_time for _, r in rows["atomistic"][:n]])
+    print(f"\ndegrees of freedom: atomistic {rows['atomistic'][0][1].n_dof:,} / QC "
+          f"{rows['qc'][0][1].n_dof:,} = "
+          f"{rows['atomistic'][0][1].n_dof / rows['qc'][0][1].n_dof:.0f} (QC after the last "
+          f"step: {rows['qc'][n - 1][1].n_dof:,})")
+    print(f"wall time per load step, mean of the {n} loads both ran: atomistic "
+          f"{ta.mean():.1f} s / QC {tq.mean():.2f} s = {ta.mean() / tq.mean():.0f} "
+          f"(total {ta.sum():.0f} s / {tq.sum():.1f} s)")
+    ev = [i for i, (f, r) in enumerate(rows["qc"][:n]) if r.emitted]
+    if ev:
+        i = ev[0]
+        print(f"QC emission step: atomistic {ta[i]:.1f} s / QC {tq[i]:.2f} s = "
+              f"{ta[i] / tq[i]:.0f}")
+    print(f"first event: QC {events.get('qc')}, atomistic {events.get('atomistic')}")
 
 if __name__ == "__main__":
     main()

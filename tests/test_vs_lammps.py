@@ -141,3 +141,50 @@ def test_cracked_disk_with_cohesionless_faces_matches_lammps():
                                  np.zeros(len(X), int), np.zeros(len(X), bool), pair,
                                  minimize=False)
     assert np.abs(bonded - forces).max() > 1e-2
+
+
+def test_fully_atomistic_crack_energies_equal_lammps():
+    """The energy a fully atomistic crack study reports at each load step is the
+    atomistic energy of its state: LAMMPS's on the same state to 1e-8 relative
+    (no ghost-force dead load on the held ring: it used to shift the energy by
+    a term linear in K)."""
+    from qcsim.coupling.build import slit_faces
+    from qcsim.fracture import CrackSpec, CrackStudy
+    from qcsim.lattice import Crystal
+    from qcsim.mesh import Slit
+    from qcsim.potentials.files import resolve_potential_file
+    from qcsim.testing.lammps import pair_commands, slab_minimize
+
+    calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"])
+    crystal = Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+    study = CrackStudy(calc.potential, crystal, CrackSpec(r_core=45.0, r_outer=45.0, fmax=1e-3))
+    pair = pair_commands("eam/alloy", ["Cu"] * 3,
+                         file=resolve_potential_file("Cu_mishin1.eam.alloy"))
+    diffs = []
+    for K in (20.0, 40.0):  # GPa*sqrt(A): 0.32 and 0.64 K_G
+        rec = study.step(K)
+        assert rec.converged
+        model = study.model
+        X = model.mesh.X_nc
+        groups = slit_faces(model.mesh.site_nk, X, Slit(study.slit_x, 0))
+        _, _, info = slab_minimize(X + model.U_nc, float(model.cell_cc[2, 2]), groups,
+                                   model.fixed_n, pair, minimize=False)
+        diffs.append(abs(rec.energy - info["energy_start"]) / abs(info["energy_start"]))
+        terms = rec.extra["energy_terms"]
+        assert terms["correction"] == 0.0 and terms["continuum"] == 0.0
+        assert terms["atomistic"] == pytest.approx(rec.energy, rel=1e-12)
+    assert max(diffs) < 1e-8, diffs
+
+
+def test_qc_crack_energy_terms_add_up():
+    """A QC crack study's energy is the sum of the parts it reports."""
+    from qcsim.fracture import CrackSpec, CrackStudy
+    from qcsim.lattice import Crystal
+
+    calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"])
+    crystal = Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+    study = CrackStudy(calc.potential, crystal, CrackSpec(r_core=12.0, r_outer=80.0, fmax=1e-3))
+    rec = study.step(30.0)
+    terms = rec.extra["energy_terms"]
+    assert terms["continuum"] < 0 and terms["faces"] > 0 and terms["correction"] != 0.0
+    assert sum(terms.values()) == pytest.approx(rec.energy, rel=1e-12, abs=1e-9)

@@ -85,9 +85,12 @@ class ResultsWriter:
         units = units or {}
         for name, value in columns.items():
             data = np.atleast_1d(np.asarray(value))
+            text = data.dtype.kind in "UO"
+            if text:  # variable-length UTF-8 strings
+                data = np.array([str(v) for v in data.ravel()], dtype=object)
             if name not in g:
                 g.create_dataset(name, data=data, maxshape=(None,) + data.shape[1:],
-                                 chunks=True)
+                                 chunks=True, dtype=h5py.string_dtype() if text else None)
                 if name in units:
                     g[name].attrs["units"] = units[name]
                 continue

@@ -21,7 +21,13 @@ log = logging.getLogger(__name__)
 
 TABLE = "steps"
 UNITS = {"K": "MPa*sqrt(m)", "energy": "eV", "crack_tip_x": "A", "max_force": "eV/A",
-         "wall_time": "s", "dislocation_x": "A", "dislocation_y": "A"}
+         "wall_time": "s", "dislocation_x": "A", "dislocation_y": "A",
+         "dislocation_distance": "A", "energy_atomistic": "eV", "energy_continuum": "eV",
+         "energy_faces": "eV", "energy_correction": "eV"}
+DISLOCATIONS = "dislocations"
+DISLOCATION_UNITS = {"core_x": "A", "core_y": "A", "distance": "A", "angle": "degree",
+                     "burgers_x": "A", "burgers_y": "A", "burgers_z": "A",
+                     "trailing_distance": "A"}
 # Plots take ~1 s; at checkpoints they are refreshed at most this often (and always
 # at the end of the run).
 PLOT_INTERVAL = 30.0
@@ -52,16 +58,43 @@ def step_row(rec, K_G: float, step: int) -> dict:
     (K in MPa*sqrt(m))."""
     crack = rec.extra.get("crack", {})
     defects = rec.extra.get("defects", {})
+    # the farthest dislocation from the tip: its core (the leading partial in fcc)
+    lead = max(rec.extra.get("dislocations", []), key=lambda d: d.distance, default=None)
+    terms = rec.extra.get("energy_terms", {})
     return {"step": step, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
             "K_over_K_G": rec.K / K_G, "energy": rec.energy, "crack_tip_x": rec.crack_tip_x,
             "n_dof": rec.n_dof, "n_atomistic": rec.n_atomistic,
             "n_represented": rec.n_represented, "iterations": rec.iterations,
             "max_force": rec.max_force, "wall_time": rec.wall_time,
             "converged": bool(rec.converged), "emitted": bool(rec.emitted),
+            "advanced": bool(rec.extra.get("advanced", False)),
             "n_adapt": rec.n_adapt, "n_broken": int(crack.get("n_broken", -1)),
             "n_hcp": int(defects.get("n_hcp", -1)),
-            "dislocation_x": float(defects.get("dislocation_x", np.nan)),
-            "dislocation_y": float(defects.get("dislocation_y", np.nan))}
+            "n_dislocations": len(rec.extra.get("dislocations", [])),
+            "dislocation_x": float(lead.core_xy[0]) if lead else np.nan,
+            "dislocation_y": float(lead.core_xy[1]) if lead else np.nan,
+            "dislocation_distance": float(lead.distance) if lead else np.nan,
+            "dislocation_burgers": lead.burgers if lead else "",
+            "dislocation_plane": lead.plane if lead else "",
+            **{f"energy_{k}": float(terms.get(k, np.nan))
+               for k in ("atomistic", "continuum", "faces", "correction")}}
+
+
+def dislocation_rows(rec, step: int) -> dict:
+    """Columns (one entry per dislocation) of the ``/dislocations`` table of a step."""
+    ds = rec.extra.get("dislocations", [])
+    return {"step": np.full(len(ds), step, dtype=np.int64),
+            "core_x": np.array([d.core_xy[0] for d in ds], float),
+            "core_y": np.array([d.core_xy[1] for d in ds], float),
+            "distance": np.array([d.distance for d in ds], float),
+            "angle": np.array([d.angle for d in ds], float),
+            "burgers": np.array([d.burgers for d in ds], dtype=object),
+            "plane": np.array([d.plane for d in ds], dtype=object),
+            "burgers_x": np.array([d.burgers_c[0] for d in ds], float),
+            "burgers_y": np.array([d.burgers_c[1] for d in ds], float),
+            "burgers_z": np.array([d.burgers_c[2] for d in ds], float),
+            "total_burgers": np.array([d.total_burgers for d in ds], dtype=object),
+            "trailing_distance": np.array([d.trailing_distance for d in ds], float)}
 
 
 class CrackOutput:
@@ -89,6 +122,7 @@ class CrackOutput:
         from qcsim.io.checkpoint import copy_history
 
         copy_history(ckpt.path, self.h5, ckpt.n_steps, ckpt.n_frames, table=TABLE)
+        self._copy_dislocations(ckpt.path, int(ckpt.state["step_index"]))
         self.n_rows, self.n_frames = ckpt.n_steps, ckpt.n_frames
         self.h5["run"].attrs.update({"restarted_from": str(ckpt.path),
                                      "restart_step": int(ckpt.state["step_index"])})
@@ -99,6 +133,25 @@ class CrackOutput:
             else:
                 log.warning("no atoms.extxyz next to %s: atoms.extxyz starts at this run's "
                             "first frame", ckpt.path)
+
+    def _copy_dislocations(self, source, last_step: int) -> None:
+        """The ``/dislocations`` rows of the steps up to ``last_step`` from ``source``."""
+        import h5py
+
+        with h5py.File(source, "r") as old:
+            if DISLOCATIONS not in old:
+                return
+            g = old[DISLOCATIONS]
+            keep = np.asarray(g["step"][:]) <= last_step
+            if keep.any():
+                cols = {}
+                for name, ds in g.items():
+                    data = ds[:][keep]
+                    if ds.dtype.kind == "O":
+                        data = np.array([v.decode() if isinstance(v, bytes) else str(v)
+                                         for v in data], dtype=object)
+                    cols[name] = data
+                self.writer.append(DISLOCATIONS, units=DISLOCATION_UNITS, **cols)
 
     def _copy_atoms(self, old, n_frames: int) -> None:
         import ase.io
@@ -116,6 +169,9 @@ class CrackOutput:
         row["frame"] = self.n_frames if frame else -1
         units = {k: v for k, v in UNITS.items() if k in row}
         self.writer.append(TABLE, units=units, **row)
+        drows = dislocation_rows(rec, study.step_index)
+        if len(drows["step"]):
+            self.writer.append(DISLOCATIONS, units=DISLOCATION_UNITS, **drows)
         self.n_rows += 1
         if frame:
             self._frame(rec, study)
@@ -160,6 +216,20 @@ class CrackOutput:
         atoms.info.update({"frame": self.n_frames, "step": study.step_index,
                            "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
                            "K_over_K_G": rec.K / self.K_G, "crack_tip_x": rec.crack_tip_x})
+        for k, d in enumerate(sorted(rec.extra.get("dislocations", []),
+                                     key=lambda d: -d.distance)):
+            # dislocation k (0: farthest from the tip): core (A), Burgers vector, plane
+            atoms.info.update({f"dislocation{k}_core": f"{d.core_xy[0]:.3f} {d.core_xy[1]:.3f}",
+                               f"dislocation{k}_distance": round(float(d.distance), 3),
+                               f"dislocation{k}_burgers": d.burgers,
+                               f"dislocation{k}_plane": d.plane})
+        try:
+            from qcsim.analysis.dislocations import model_dislocations
+
+            tip = (study.tip_x, study.y_plane)
+            atoms.arrays["slip"] = model_dislocations(model, study.crystal, tip)[1]
+        except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
+            log.debug("no slip vectors in atoms.extxyz: %s", exc)
         write_extxyz(self._target("atoms.extxyz"), atoms, energy=float(energies.sum()),
                      forces=forces, energies=energies, append=self._atoms_started)
         self._atoms_started = True

@@ -111,7 +111,8 @@ def crack_spec(deck, cutoff: float):
                      handshake=qc.handshake, pad=qc.pad, profile=qc.profile, skin=relax.skin,
                      boundary_width=boundary_width_of(deck, cutoff), tip_x=crack.tip_x,
                      crack_row=crack.plane_row, follow=adapt.follow,
-                     refine_tol=adapt.refine_tol, max_adapt=adapt.max_passes,
+                     refine_tol=adapt.refine_tol, atomistic_tol=adapt.atomistic_tol,
+                     max_adapt=adapt.max_passes,
                      fmax=fmax_of(deck), max_steps=relax.max_steps, method=method_of(deck),
                      precon=crack.precon, slip_strain=adapt.slip_strain,
                      slit_cohesion=crack.precrack_cohesion, face_energy=crack.face_energy)

@@ -4,7 +4,8 @@ Example (task ``crack``)::
 
     adapt:
       follow: 10.0        # A: add an atomistic disk at the tip once it has run this far
-      refine_tol: null    # curvature tolerance; null: no curvature refinement
+      refine_tol: 0.01    # curvature above which coarse elements are refined; null: off
+      atomistic_tol: 1.0e-3 # curvature above which atomic-size elements become atomistic
       slip_strain: 0.1    # an atomistic disk where an element holds slip; null: off
       max_passes: 10      # adapt-and-relax passes per load step
 """
@@ -28,10 +29,18 @@ class AdaptSettings:
                                  doc="a new atomistic disk (radius r_core) is added at the tip "
                                      "once it has run this far past the newest disk; default "
                                      "r_core / 2", units="A")
-    refine_tol: float | None = param(OrNull(Float(gt=0)), None,
-                                     doc="curvature indicator above which coarse elements are "
-                                         "refined to the lattice (atomic-size ones become "
-                                         "atomistic); null or absent: off")
+    refine_tol: float | None = param(OrNull(Float(gt=0)), 0.01,
+                                     doc="curvature indicator (the strain mismatch eta_T between an "
+                                         "element's deformation gradient and the recovered one) "
+                                         "above which a coarse element is refined to the "
+                                         "lattice (the continuum's interpolation error); null: off")
+    atomistic_tol: float | None = param(OrNull(Float(gt=0)), 1e-3,
+                                        doc="curvature indicator above which an element of "
+                                            "atomic size (outside the core and handshake) becomes "
+                                            "atomistic: the deformation varies too much within "
+                                            "an interaction range for Cauchy-Born; the atomistic "
+                                            "region grows with K until its edge is below it; "
+                                            "null: off")
     slip_strain: float | None = param(OrNull(Float(gt=0)), 0.1,
                                       doc="Green-Lagrange strain (norm) above which an element "
                                           "that carries continuum energy is taken to hold slip "
