@@ -74,7 +74,12 @@ class CrackSettings:
                                "plane_row (rows are atomic planes normal to y)")
     tip_x: float = param(Float(), 0.0,
                          doc="initial crack tip: the slit runs from the outer boundary (x < 0) "
-                             "to here; the atomistic core and the domain are centred on it",
+                             "to here, and the sites with x <= tip_x on the two rows next to "
+                             "the plane are its faces; the atomistic core and the domain are "
+                             "centred on it. In lattice terms: 0 puts the tip on a site of the "
+                             "row above the plane; half the site period of that row along x "
+                             "puts it between two sites (the other termination; see docs/crack.md "
+                             "and qcsim trapping)",
                          units="A")
     boundary_width: float | None = param(OrNull(Float(gt=0)), None,
                                          doc="the ring r > r_outer - boundary_width is held at "
