@@ -328,7 +328,11 @@ class CrackStudy:
         """Grow the atomistic / resolved zones where needed; rebuild. True if changed."""
         s, changed = self.spec, False
         follow = s.follow if s.follow is not None else 0.5 * s.r_core
-        if np.isfinite(tip.tip_x) and tip.tip_x - self.cores[-1][0] > follow:
+        # the newest disk placed at the tip (on the crack plane): disks that follow
+        # a dislocation or curvature do not count, or a tip that has not moved
+        # would get a new disk after each of them
+        tip_disk_x = max(x for x, y, _ in self.cores if y == self.y_plane)
+        if np.isfinite(tip.tip_x) and tip.tip_x - tip_disk_x > follow:
             self.cores.append((float(tip.tip_x), self.y_plane, s.r_core))
             self.slit_x = max(self.slit_x, float(tip.tip_x) - s.r_core / 2)
             log.info("tip at x = %.2f A: atomistic disk added there", tip.tip_x)
