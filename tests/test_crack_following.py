@@ -23,7 +23,15 @@ HALF_ROW = 1.10686  # A: half the site period of the row above the (111) plane a
 def ramp(crystal, pot, gamma, fractions, **spec):
     study = CrackStudy(pot, crystal, CrackSpec(fmax=1e-4, **spec))
     KG = griffith_K(study.stroh, convert_surface_energy(gamma, "J/m^2"))
-    return study, [study.step(f * KG) for f in fractions]
+    recs = []
+    for f in fractions:
+        recs.append(study.step(f * KG))
+        m = study.model
+        atoms = m.regions.atoms
+        for d in recs[-1].extra["dislocations"]:
+            near = atoms[np.argmin(np.linalg.norm(m.mesh.X_nc[atoms, :2] - d.core_xy, axis=1))]
+            assert m.regions.beta_n[near] == 0.0  # no core rests in the handshake
+    return study, recs
 
 
 def cu():

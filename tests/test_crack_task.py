@@ -106,7 +106,8 @@ def test_outputs_of_a_crack_run(full_run):
     frames = ase.io.read(out / "atoms.extxyz", index=":")
     assert len(frames) == 3
     assert [a.info["step"] for a in frames] == [1, 2, 3]
-    assert {"csp", "structure", "region", "beta"} <= set(frames[0].arrays)
+    assert {"csp", "structure", "region", "beta", "slip"} <= set(frames[0].arrays)
+    assert frames[0].arrays["slip"].shape == (len(frames[0]), 3)
     assert frames[0].get_forces().shape == (len(frames[0]), 3)
     assert "Griffith load K_G" in (out / "run.log").read_text()
 
