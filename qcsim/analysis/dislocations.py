@@ -33,6 +33,50 @@ displacement of the material on the +n side relative to the -n side within the
 slipped region, i.e. the Volterra field of a line along +z whose cut runs from
 the core back towards the tip (u = b theta / 2 pi about the line: the FS/RH
 convention of Hirth & Lothe).
+
+Deformation twins ({112}<111> in bcc, {111}<112> in fcc) are found too and
+reported as :class:`Dislocation` objects of ``kind`` "twin".  A twin is a band of
+m successive planes each sheared by the twinning partial p (bcc 1/6<111>, fcc
+1/6<112>): relative to the reference it is the homogeneous shear F = 1 + p n / h
+(h the interplanar spacing; |p| / h = 1/sqrt 2 in both lattices), so every bond
+that crosses one plane of the band (``dX . n = +-h``) carries p, whatever its
+position inside the band.  The slip vector does not show it (the bonds on the two
+sides of an atom inside the band cancel; only the boundaries carry |s| ~ 2|p|),
+so twins are found from those one-plane bonds directly:
+
+* the *twinning partials* of a plane are the in-plane members of the family
+  whose shear, followed by the mirror in the plane, maps the lattice onto itself
+  (the twin is the mirror image of the matrix): per plane normal n, one of the
+  two 1/6<111> in bcc, three of the six 1/6<112> in fcc (the ones that also make
+  an intrinsic stacking fault); the opposite sense (anti-twinning) is no twin;
+* a one-plane bond is *twinned* when its disregistry D = u(+n) - u(-n) lies within
+  ``twin_tol`` |p| of a twinning partial (tolerance 0.35: elastic strain e moves a
+  bond by at most e |dX| ~ 0.1 * 2.5 A = 0.25 A, so an elastic bond lies
+  (|p| - 0.25 A) / |p| >= 0.65 |p| from p in bcc Fe, and much farther in fcc);
+* atoms joined by twinned bonds form a region; a plane of it is a twinned *layer*
+  when its twinned bonds run along the trace for at least 2 first-neighbour
+  distances (the core of a dislocation, where the disregistry passes through p on
+  its way to b, and the step of a rigidly opened crack face, which crosses many
+  planes for a bond or two each, have no such plateau);
+* per layer the disregistry (running mean over one first-neighbour distance)
+  falls from p to 0 at that layer's twinning partial; its core is where it is
+  p/2, as for a dislocation; the *front* of the twin is the core farthest from
+  the tip, and the disregistry just behind it must still be within
+  ``twin_tol`` |p| of p (behind a dislocation core it is b, not p);
+* the plateau disregistry across the whole band, the sum over its layers and
+  one plane either side (a relaxed {112} twin boundary in bcc spreads its shear
+  over two planes, about p/2 each) at the thickest section, must be parallel to
+  p within ``twin_angle`` (15 degrees: elastic shear across the band turns it by
+  about atan(e * width / (m |p|)) < 10 degrees) and an integer multiple m >= 1 of
+  |p| within ``twin_tol``; m is the twin's ``thickness`` in planes;
+* a single layer whose partial is itself a lattice Burgers vector (an fcc
+  stacking fault behind a Shockley partial) is a dislocation, not a twin; a bcc
+  band of three layers carries 3 p = 1/2<111> but spread over three planes, so it
+  stays a twin (a 1/2<111> dislocation slips one plane);
+* the same tip exclusion, complete neighbourhood, face cut and ``leave_distance``
+  (default tip_radius + 3 |b| with |b| the smallest lattice Burgers vector) apply,
+  and a slipped region found as a dislocation whose atoms lie mostly in a twin
+  (the boundaries of the band) is part of that twin, not a dislocation.
 """
 from __future__ import annotations
 
@@ -47,13 +91,16 @@ from scipy.sparse.csgraph import connected_components
 from qcsim.analysis.defects import Shells
 from qcsim.neighbors import NeighborList
 
-__all__ = ["Dislocation", "FAMILIES", "PLANES", "crystal_vectors", "miller", "reference_pairs",
-           "slip_vectors", "find_dislocations", "model_dislocations", "summary"]
+__all__ = ["Dislocation", "FAMILIES", "PLANES", "TWINS", "crystal_vectors", "miller",
+           "reference_pairs", "slip_vectors", "twinning_partials", "find_dislocations",
+           "model_dislocations", "summary"]
 
 #: Burgers vector families per lattice (crystal Miller notation, units of a)
 FAMILIES = {"fcc": ("1/6<112>", "1/2<110>"), "bcc": ("1/2<111>",), "sc": ("<100>",)}
 #: slip plane families per lattice
 PLANES = {"fcc": ("{111}",), "bcc": ("{110}", "{112}"), "sc": ("{100}", "{110}")}
+#: twinning systems per lattice: (twin plane family, twinning partial family)
+TWINS = {"fcc": (("{111}", "1/6<112>"),), "bcc": (("{112}", "1/6<111>"),), "sc": ()}
 
 
 @dataclass(frozen=True)
@@ -72,6 +119,13 @@ class Dislocation:
         full vector when a trailing partial has followed, else ``burgers``.
     trailing_distance : distance of the trailing partial's core from the tip (A),
         NaN without one.
+    kind : "dislocation", or "twin" for a deformation twin (module docstring): then
+        core_xy is the twin's front (the twinning partial farthest from the tip),
+        burgers_c / burgers the twinning partial p (e.g. "1/6[111]"), plane the twin
+        plane, n_slipped the atoms of the band, total_burgers_c / total_burgers the
+        shear across the band m p (e.g. "2/3[111]") and trailing_distance NaN.
+    thickness : twinned planes m of a twin (the plateau disregistry / |p|); NaN for a
+        dislocation.
     """
 
     core_xy: np.ndarray
@@ -85,6 +139,8 @@ class Dislocation:
     total_burgers_c: np.ndarray
     total_burgers: str
     trailing_distance: float = float("nan")
+    kind: str = "dislocation"
+    thickness: float = float("nan")
 
     def row(self) -> dict:
         """Plain values for a results table."""
@@ -92,16 +148,19 @@ class Dislocation:
                 "distance": float(self.distance), "angle": float(self.angle),
                 "burgers": self.burgers, "plane": self.plane, "n_slipped": int(self.n_slipped),
                 "total_burgers": self.total_burgers,
-                "trailing_distance": float(self.trailing_distance)}
+                "trailing_distance": float(self.trailing_distance), "kind": self.kind,
+                "thickness": float(self.thickness)}
 
 
 def summary(dislocations) -> dict:
-    """Per-step table entries: ``emitted`` and parallel lists (core_x, core_y, distance,
-    angle, burgers, plane, ...) of the dislocations."""
+    """Per-step table entries: ``emitted`` (a dislocation or a twin), ``n_dislocations``
+    (all of them, twins included), ``n_twins`` and parallel lists (core_x, core_y,
+    distance, angle, burgers, plane, ..., kind, thickness) of the dislocations."""
     rows = [d.row() for d in dislocations]
     keys = ("core_x", "core_y", "distance", "angle", "burgers", "plane", "n_slipped",
-            "total_burgers", "trailing_distance")
-    out = {"emitted": bool(rows), "n_dislocations": len(rows)}
+            "total_burgers", "trailing_distance", "kind", "thickness")
+    out = {"emitted": bool(rows), "n_dislocations": len(rows),
+           "n_twins": sum(r["kind"] == "twin" for r in rows)}
     out.update({k: [r[k] for r in rows] for k in keys})
     return out
 
@@ -140,6 +199,51 @@ def crystal_vectors(crystal, families):
     lab = crystal.to_lab(hkl_kc / den_k[:, None])
     lab[plane_k] /= np.linalg.norm(lab[plane_k], axis=1)[:, None]
     return hkl_kc, den_k, lab, plane_k
+
+
+def _fraction(num: int, den: int) -> str:
+    """'2/3' style prefix of a Miller vector (empty for 1)."""
+    g = int(np.gcd(num, den))
+    num, den = num // g, den // g
+    return "" if num == den == 1 else (f"{num}" if den == 1 else f"{num}/{den}")
+
+
+def twinning_partials(crystal, systems=None):
+    """The twin planes that contain z and their twinning partials.
+
+    A partial p in the plane (normal n, interplanar spacing h) twins when the shear
+    1 + p n / h of every plane by p, followed by the mirror in the plane, maps the
+    lattice onto itself (the twin is the mirror image of the matrix).
+
+    Returns a list of (hkl_n, n_c, h, hkl_pk, den_pk, lab_pkc) per plane, one of each
+    +-n pair: Miller indices and lab unit normal, spacing (A), and the twinning
+    partials of the +n side relative to the -n side (Miller, denominators, lab A).
+    """
+    systems = TWINS[crystal.lattice] if systems is None else systems
+    prim = crystal.primitive_vectors
+    prim_inv = np.linalg.inv(prim)
+    R_kc = crystal.lattice_vectors(2.0 * crystal.a)
+    out = []
+    for plane_family, partial_family in systems:
+        hkl, den, lab, is_plane = crystal_vectors(crystal, (plane_family, partial_family))
+        for kp in np.nonzero(is_plane & (np.abs(lab[:, 2]) < 1e-9 * crystal.a))[0]:
+            if kp != min(kp, int(np.nonzero((hkl == -hkl[kp]).all(axis=1))[0][0])):
+                continue  # -n: the same plane
+            n_c = lab[kp]
+            proj = np.abs(R_kc @ n_c)
+            h = float(proj[proj > 1e-6 * crystal.a].min())
+            mirror = np.eye(3) - 2.0 * np.outer(n_c, n_c)
+            keep = []
+            for kv in np.nonzero(~is_plane)[0]:
+                if abs(lab[kv] @ n_c) > 1e-9 * crystal.a:
+                    continue
+                G = mirror @ (np.eye(3) + np.outer(lab[kv], n_c) / h)
+                C = prim @ G.T @ prim_inv  # the lattice in primitive coordinates
+                if np.abs(C - np.round(C)).max() < 1e-6:
+                    keep.append(kv)
+            if keep:
+                out.append((hkl[kp].copy(), n_c.copy(), h, hkl[keep], den[keep], lab[keep]))
+    return out
 
 
 # -- bonds and slip vectors --------------------------------------------------------
@@ -191,7 +295,8 @@ def _last_crossing(xi, sigma, level: float, width: float) -> float:
 def find_dislocations(x_ic, X_ic, cell_cc, pbc_c, crystal, tip_xy, *, face_i=None,
                       exclude_i=None, families=None, planes=None, slip_min=None,
                       tip_radius=None, leave_distance=None, burgers_tol: float = 0.35,
-                      min_size: int = 4):
+                      min_size: int = 4, twins=None, twin_tol: float = 0.35,
+                      twin_angle: float = 15.0):
     """Dislocations emitted from a crack tip: slipped regions that carry a Burgers vector.
 
     Parameters
@@ -219,10 +324,16 @@ def find_dislocations(x_ic, X_ic, cell_cc, pbc_c, crystal, tip_xy, *, face_i=Non
         burgers_tol * |b| of a lattice Burgers vector in the slip plane.
     min_size : fewest slipped atoms of a region (a slab of one period holds about one
         slipped atom per A of trace in fcc: 4 is a ribbon of a few |b|).
+    twins : twinning systems ((plane family, partial family), ...) looked for, default
+        :data:`TWINS` of the lattice; ``()`` looks for dislocations only.
+    twin_tol : a one-plane bond is twinned within twin_tol |p| of a twinning partial
+        p; the plateau across a twin must be m |p| within twin_tol |p|.
+    twin_angle : the plateau across a twin must be parallel to p within this (degrees).
 
     Returns
     -------
-    dislocations : list of :class:`Dislocation`, nearest to the tip first.
+    dislocations : list of :class:`Dislocation` (twins of ``kind`` "twin" included),
+        nearest to the tip first.
     slip_ic : (n, 3) slip vectors (A) of all atoms (excluded ones included).
     """
     x_ic, X_ic = np.asarray(x_ic, dtype=float), np.asarray(X_ic, dtype=float)
@@ -260,13 +371,26 @@ def find_dislocations(x_ic, X_ic, cell_cc, pbc_c, crystal, tip_xy, *, face_i=Non
     mid_pc = X_ic[i_p] + 0.5 * dX_pc
     ctx = dict(X=X_ic, i=i_p, tip=tip, d=d_pc, dX=dX_pc, mid=mid_pc, good=good_p, d_nn=d_nn,
                bv=bv, pl=pl, tol=burgers_tol, leave=leave_distance, r_tip=tip_radius)
-    out = []
+    out, regions = [], []
     for lab_k in np.nonzero(sizes >= min_size)[0]:
         in_region = label == lab_k
         mine = bond_slipped & in_region[i_p] & in_region[j_p]
         found = _region(mine, int(sizes[lab_k]), ctx)
         if found is not None:
             out.append(found)
+            regions.append(in_region)
+    systems = twinning_partials(crystal, twins)
+    if systems:
+        ctx.update(j=j_p, n=n, b_min=b_min, ttol=float(twin_tol), tangle=float(twin_angle),
+                   min_size=min_size)
+        twinned = _twins(systems, ctx)
+        if twinned:
+            # the boundaries of a twin band carry slip vectors too: part of the twin
+            in_twin = np.zeros(n, bool)
+            for _, atoms in twinned:
+                in_twin[atoms] = True
+            out = [d for d, r in zip(out, regions) if in_twin[r].mean() < 0.5]
+            out += [t for t, _ in twinned]
     out.sort(key=lambda d: d.distance)
     return out, slip_ic
 
@@ -358,6 +482,112 @@ def _region(mine, n_slipped, ctx):
         angle=float(np.degrees(np.arctan2(core_xy[1] - tip[1], core_xy[0] - tip[0]))),
         n_slipped=n_slipped, total_burgers_c=bv[2][kt].copy(),
         total_burgers=miller(bv[0][kt], bv[1][kt]), trailing_distance=trailing)
+
+
+def _twins(systems, ctx):
+    """The twins (module docstring): [(Dislocation of kind "twin", its atom indices)]."""
+    d_nn, tip, tol = ctx["d_nn"], ctx["tip"], ctx["ttol"]
+    X, i_p, j_p, dX, d, mid, good = (ctx[k] for k in ("X", "i", "j", "dX", "d", "mid", "good"))
+    bv_lab = ctx["bv"][2]
+    out = []
+    for hkl_n0, n0, h, hkl_p0, den_p, p0 in systems:
+        ell = dX @ n0 / h
+        one = np.nonzero(good & (np.abs(np.abs(ell) - 1.0) < 0.05))[0]  # bonds across one plane
+        if len(one) == 0:
+            continue
+        D0 = np.sign(ell[one])[:, None] * d[one]  # the +n0 side relative to the -n0 side
+        c0 = float(X[0] @ n0) + 0.5 * h
+        gap = np.rint((mid[one] @ n0 - c0) / h).astype(int)
+        p_len = float(np.linalg.norm(p0[0]))
+        miss = np.linalg.norm(D0[:, None, :] - p0[None], axis=2)
+        kp_b = np.argmin(miss, axis=1)
+        tw = miss[np.arange(len(one)), kp_b] < tol * p_len
+        if tw.sum() < 2:
+            continue
+        bi, bj = i_p[one[tw]], j_p[one[tw]]
+        graph = coo_matrix((np.ones(len(bi)), (bi, bj)), shape=(ctx["n"], ctx["n"]))
+        _, comp = connected_components(graph, directed=False)
+        comp_b = comp[bi]
+        for c in np.unique(comp_b):
+            sel = np.nonzero(tw)[0][comp_b == c]
+            atoms = np.unique(np.concatenate([i_p[one[sel]], j_p[one[sel]]]))
+            if len(atoms) < ctx["min_size"]:
+                continue
+            kp = int(np.bincount(kp_b[sel]).argmax())  # the region's partial
+            sel = sel[kp_b[sel] == kp]
+            found = _twin_region(one, sel, D0, gap, c0, h, hkl_n0, n0, hkl_p0[kp], den_p[kp],
+                                 p0[kp], p_len, len(atoms), ctx)
+            if found is not None:
+                out.append((found, atoms))
+    return out
+
+
+def _twin_region(one, sel, D0, gap, c0, h, hkl_n, n_c, hkl_p, den_p, p_c, p_len, n_atoms, ctx):
+    """The twin of one region (its twinned one-plane bonds ``one[sel]``), or None."""
+    d_nn, tip, tol, mid = ctx["d_nn"], ctx["tip"], ctx["ttol"], ctx["mid"]
+    t_c = np.array([n_c[1], -n_c[0], 0.0])  # n x z, so that n = z x t
+    D = D0
+    if np.mean((mid[one[sel], :2] - tip) @ t_c[:2]) < 0:  # t from the tip towards the twin
+        hkl_n, n_c, t_c, hkl_p, p_c, D = -hkl_n, -n_c, -t_c, -hkl_p, -p_c, -D0
+    e_p = p_c / p_len
+    xi = (mid[one, :2] - tip) @ t_c[:2]
+    # the layers: planes whose twinned bonds run along the trace for 2 neighbour distances
+    layers = []
+    for k in np.unique(gap[sel]):
+        xs = xi[sel][gap[sel] == k]
+        if len(xs) >= 2 and xs.max() - xs.min() >= 2.0 * d_nn:
+            layers.append((int(k), float(xs.min()), float(xs.max())))
+    if not layers:
+        return None
+    bv_lab = ctx["bv"][2]
+    if len(layers) == 1 and np.min(np.linalg.norm(bv_lab - p_c, axis=1)) < 1e-6 * p_len:
+        return None  # one plane slipped by a lattice partial: a dislocation's fault
+    fronts = []
+    for k, lo, hi in layers:
+        on = (gap == k) & (xi > lo - d_nn) & (xi < hi + 3.0 * d_nn)
+        fronts.append(_last_crossing(xi[on], D[on] @ e_p, 0.5 * p_len, d_nn))
+    f = int(np.argmax(fronts))
+    k_f, front = layers[f][0], fronts[f]
+    behind = (gap == k_f) & (xi > front - 4.0 * d_nn) & (xi < front - 0.5 * d_nn)
+    if behind.sum() < 2 or np.linalg.norm(D[behind].mean(axis=0) - p_c) > tol * p_len:
+        return None
+    # the plateau across the band: the layers and a plane either side, thickest section
+    ks = np.arange(min(k for k, _, _ in layers) - 1, max(k for k, _, _ in layers) + 2)
+    grid = np.arange(min(lo for _, lo, _ in layers), front, 0.25 * d_nn)
+    if len(grid) == 0:
+        return None
+    total = np.zeros((len(grid), 3))
+    for k in ks:
+        on = np.nonzero(gap == k)[0]
+        if len(on) == 0:
+            continue
+        o = on[np.argsort(xi[on], kind="stable")]
+        c = np.vstack([np.zeros(3), np.cumsum(D[o], axis=0)])
+        lo = np.searchsorted(xi[o], grid - d_nn, "left")
+        hi = np.searchsorted(xi[o], grid + d_nn, "right")
+        cnt = hi - lo
+        total += np.where(cnt[:, None] > 0, (c[hi] - c[lo]) / np.maximum(cnt, 1)[:, None], 0.0)
+    plateau = total[int(np.argmax(total @ e_p))]
+    ratio = float(np.linalg.norm(plateau) / p_len)
+    m = int(np.rint(ratio))
+    cos = float(plateau @ e_p) / max(float(np.linalg.norm(plateau)), 1e-12)
+    if m < 1 or abs(ratio - m) > tol or cos < np.cos(np.radians(ctx["tangle"])):
+        return None
+    m0 = float(np.mean(mid[one[gap == k_f]] @ n_c))  # the front's plane: n . r = m0
+    core_xy = tip + (m0 - tip @ n_c[:2]) * n_c[:2] + front * t_c[:2]
+    dist = float(np.hypot(*(core_xy - tip)))
+    leave = ctx["r_tip"] + 3.0 * ctx["b_min"] if ctx["leave"] is None else ctx["leave"]
+    if dist < leave:
+        return None
+    total_hkl = m * np.asarray(hkl_p)
+    g = int(np.gcd.reduce(np.abs(total_hkl[total_hkl != 0])))
+    total_name = _fraction(g, int(den_p)) + miller(total_hkl // g)
+    return Dislocation(
+        core_xy=core_xy, burgers_c=p_c.copy(), burgers=miller(hkl_p, int(den_p)),
+        plane_normal_c=n_c.copy(), plane=miller(hkl_n, 1, "()"), distance=dist,
+        angle=float(np.degrees(np.arctan2(core_xy[1] - tip[1], core_xy[0] - tip[0]))),
+        n_slipped=int(n_atoms), total_burgers_c=m * p_c, total_burgers=total_name,
+        kind="twin", thickness=float(m))
 
 
 def model_dislocations(model, crystal, tip_xy, **kw):
