@@ -3,8 +3,9 @@ straight Volterra dislocations inserted into slabs, and against OVITO's DXA."""
 import numpy as np
 import pytest
 
-from qcsim.analysis.dislocations import (crystal_vectors, find_dislocations, miller,
-                                         model_dislocations, summary)
+from qcsim.analysis.dislocations import (Dislocation, crystal_vectors, find_dislocations,
+                                         miller, model_dislocations, summary,
+                                         twinning_partials)
 from qcsim.lattice import Crystal, SlabLattice
 
 ORIENT = ((1, 1, -2), (1, 1, 1), (1, -1, 0))
@@ -203,6 +204,137 @@ def test_model_dislocations_cut_by_the_precrack():
     model.U_nc[:] += volterra(X, start + 18.0 * t, t, b) - volterra(X, start, t, b)
     (dis,), _ = model_dislocations(model, CU, tip)
     assert dis.distance == pytest.approx(18.0, abs=1.5) and dis.burgers == "1/6[112]"
+
+
+# -- deformation twins ----------------------------------------------------------------
+def twin_band(crystal, hkl_plane, p_c, layers, length, radius=None):
+    """A slab with a band of ``layers`` successive (hkl) planes each sheared by the
+    twinning partial p (the +n side relative to the -n side), from a 'tip' point to a
+    front ``length`` farther along t = n x z: a stack of Volterra dipoles of p on
+    successive planes.  Returns X, x, cell, pbc, tip, t (xy), n, plane spacing."""
+    n, d = plane_of(crystal, hkl_plane)
+    t = np.array([n[1], -n[0]])
+    tip = (0.5 * d) * n[:2]
+    X, cell, pbc = slab(crystal, tip + 0.5 * length * t, radius or length + 25.0)
+    x = X.copy()
+    for k in range(layers):
+        start = tip + k * d * n[:2]
+        x += volterra(X, start + length * t, t, p_c) - volterra(X, start, t, p_c)
+    return X, x, cell, pbc, tip, t, n, d
+
+
+TWIN_CASES = [  # crystal, twin plane, twinning partial (hkl, den), planes, total shear
+    # bcc {112}<111>: the (11-2) planes normal to x, the band along +y from the tip (the
+    # Fe crack of the fracture study), and the inclined (112); one plane is the embryo
+    (FE, (-1, -1, 2), ((1, 1, 1), 6), 1, "1/6[111]"),
+    (FE, (-1, -1, 2), ((1, 1, 1), 6), 3, "1/2[111]"),
+    (FE, (-1, -1, 2), ((1, 1, 1), 6), 4, "2/3[111]"),
+    (FE, (1, 1, 2), ((-1, -1, 1), 6), 3, "1/2[-1-11]"),
+    # fcc {111}<112>: successive planes each shifted by a Shockley partial
+    (CU, (1, 1, -1), ((1, 1, 2), 6), 3, "1/2[112]"),
+    (CU, (1, 1, -1), ((1, 1, 2), 6), 4, "2/3[112]"),
+    (CU, (1, 1, -1), ((-2, 1, -1), 6), 3, "1/2[-21-1]"),
+]
+
+
+@pytest.mark.parametrize("crystal, plane, pvec, layers, total", TWIN_CASES)
+def test_twin_band_is_found(crystal, plane, pvec, layers, total):
+    p = burgers(crystal, *pvec)
+    length = 40.0
+    X, x, cell, pbc, tip, t, n, d = twin_band(crystal, plane, p, layers, length)
+    found, _ = find_dislocations(x, X, cell, pbc, crystal, tip)
+    assert len(found) == 1
+    tw = found[0]
+    assert tw.kind == "twin" and tw.thickness == layers
+    assert tw.plane == miller(plane, 1, "()") and tw.burgers == miller(*pvec)
+    np.testing.assert_allclose(tw.plane_normal_c, n, atol=1e-9)
+    np.testing.assert_allclose(tw.burgers_c, p, atol=1e-9)
+    assert tw.total_burgers == total
+    np.testing.assert_allclose(tw.total_burgers_c, layers * p, atol=1e-9)
+    # the front: on one of the sheared planes, where their partials are
+    front = tw.core_xy - tip
+    assert front @ t == pytest.approx(length, abs=2.0)
+    assert -0.1 < front @ n[:2] < layers * d
+    assert tw.distance == pytest.approx(length, abs=2.0)
+    assert tw.angle == pytest.approx(np.degrees(np.arctan2(front[1], front[0])))
+    off = np.degrees(np.arctan(layers * d / length)) + 1.0  # the front's plane off the tip
+    assert tw.angle == pytest.approx(np.degrees(np.arctan2(t[1], t[0])), abs=off)
+    assert np.isnan(tw.trailing_distance) and tw.n_slipped > 4 * layers
+    row = summary(found)
+    assert row["emitted"] and row["n_twins"] == 1 and row["kind"] == ["twin"]
+    assert row["thickness"] == [layers] and row["plane"] == [tw.plane]
+
+
+def test_a_stacking_fault_stays_a_dislocation():
+    """One fcc plane shifted by a Shockley partial: its leading partial, no twin."""
+    X, x, cell, pbc, tip, *_ = twin_band(CU, (1, 1, -1), burgers(CU, (1, 1, 2), 6), 1, 30.0)
+    (d,), _ = find_dislocations(x, X, cell, pbc, CU, tip)
+    assert d.kind == "dislocation" and d.burgers == "1/6[112]" and np.isnan(d.thickness)
+    assert d.row()["kind"] == "dislocation" and summary([d])["n_twins"] == 0
+
+
+def test_twinning_partials():
+    fe = {miller(t[0], 1, "()"): t for t in twinning_partials(FE)}
+    assert len(fe) == 2  # the {112} planes that contain z = [1-10], one of each +-n
+    _, n, h, hkl_p, den, lab = fe["(-1-12)"]
+    assert h == pytest.approx(FE.a / np.sqrt(6)) and np.linalg.norm(lab[0]) / h == pytest.approx(
+        np.sqrt(0.5))
+    assert [miller(v, k) for v, k in zip(hkl_p, den)] == ["1/6[111]"]  # not 1/6[-1-1-1]
+    cu = twinning_partials(CU)
+    assert len(cu) == 2 and all(len(t[3]) == 3 for t in cu)
+    names = {miller(v, k) for t in cu for v, k in zip(t[3], t[4])
+             if miller(t[0], 1, "()") == "(-1-11)"}
+    assert names == {"1/6[-1-1-2]", "1/6[-121]", "1/6[2-11]"}  # the (11-1) twin of "1/6[112]"
+    assert twinning_partials(CU, ()) == []
+
+
+def test_anti_twinning_shear_is_no_twin():
+    """Planes sheared the opposite way (1/6[-1-1-1] on (-1-12)) make no bcc lattice."""
+    X, x, cell, pbc, tip, *_ = twin_band(FE, (-1, -1, 2), burgers(FE, (-1, -1, -1), 6), 3, 40.0)
+    assert find_dislocations(x, X, cell, pbc, FE, tip)[0] == []
+
+
+def test_twin_front_near_the_tip_has_not_left_it():
+    X, x, cell, pbc, tip, *_ = twin_band(FE, (-1, -1, 2), burgers(FE, (1, 1, 1), 6), 2, 12.0)
+    assert find_dislocations(x, X, cell, pbc, FE, tip)[0] == []
+    (tw,), _ = find_dislocations(x, X, cell, pbc, FE, tip, tip_radius=2.5, leave_distance=5.0)
+    assert tw.kind == "twin" and tw.distance == pytest.approx(12.0, abs=1.5)
+
+
+@pytest.mark.parametrize("crystal, plane, direction", [(FE, (-1, -1, 2), (1, 1, 1)),
+                                                       (CU, (1, 1, -1), (1, 1, 2))])
+def test_elastic_shear_along_a_twinning_direction_is_no_twin(crystal, plane, direction):
+    n, _ = plane_of(crystal, plane)
+    e = burgers(crystal, direction, 1)
+    X, cell, pbc = slab(crystal, (0.0, 0.0), 30.0)
+    F = np.eye(3) + 0.15 * np.outer(e / np.linalg.norm(e), n)
+    assert find_dislocations(X @ F.T, X, cell, pbc, crystal, (0.0, 0.0))[0] == []
+
+
+def test_twin_from_a_loaded_crack():
+    """Three (-1-12) planes of Fe twinned from the tip along +y in a K-field: one twin;
+    its boundaries alone would pass for a 1/2[111] dislocation."""
+    X, x, cell, pbc, tip, faces = crack(FE, K=60.0, radius=50.0)
+    n, d = plane_of(FE, (-1, -1, 2))
+    t = np.array([n[1], -n[0]])
+    p = burgers(FE, (1, 1, 1), 6)
+    start = tip + ((0.5 * d - tip @ n[:2]) * n[:2])  # on the plane, next to the tip
+    for k in range(3):
+        s = start + k * d * n[:2]
+        x += volterra(X, s + 30.0 * t, t, p) - volterra(X, s, t, p)
+    (tw,), _ = find_dislocations(x, X, cell, pbc, FE, tip, face_i=faces)
+    assert tw.kind == "twin" and tw.plane == "(-1-12)" and tw.burgers == "1/6[111]"
+    assert tw.thickness == 3 and tw.angle == pytest.approx(90.0, abs=6.0)
+    assert (tw.core_xy - start) @ t == pytest.approx(30.0, abs=2.0)
+    (dis,), _ = find_dislocations(x, X, cell, pbc, FE, tip, face_i=faces, twins=())
+    assert dis.kind == "dislocation" and dis.burgers == "1/2[111]"
+
+
+def test_dislocation_defaults_keep_old_constructions():
+    d = Dislocation(np.zeros(2), np.zeros(3), "1/2[111]", np.array([1.0, 0, 0]), "(-1-12)",
+                    10.0, 90.0, 5, np.zeros(3), "1/2[111]")
+    assert d.kind == "dislocation" and np.isnan(d.thickness)
+    assert {"kind", "thickness"} <= set(d.row())
 
 
 # -- the DXA cross-check -------------------------------------------------------------

@@ -39,44 +39,53 @@ reported as :class:`Dislocation` objects of ``kind`` "twin".  A twin is a band o
 m successive planes each sheared by the twinning partial p (bcc 1/6<111>, fcc
 1/6<112>): relative to the reference it is the homogeneous shear F = 1 + p n / h
 (h the interplanar spacing; |p| / h = 1/sqrt 2 in both lattices), so every bond
-that crosses one plane of the band (``dX . n = +-h``) carries p, whatever its
-position inside the band.  The slip vector does not show it (the bonds on the two
-sides of an atom inside the band cancel; only the boundaries carry |s| ~ 2|p|),
-so twins are found from those one-plane bonds directly:
+that crosses one plane of the band (``dX . n = +-h``) carries p, wherever it is
+in the band.  The slip vector does not show it (inside the band the bonds on the
+two sides of an atom cancel; only the boundaries carry a slip vector, 1.2-1.4 A in
+a bcc Fe twin, short of any Burgers vector), so twins are found from those
+one-plane bonds directly:
 
-* the *twinning partials* of a plane are the in-plane members of the family
-  whose shear, followed by the mirror in the plane, maps the lattice onto itself
-  (the twin is the mirror image of the matrix): per plane normal n, one of the
-  two 1/6<111> in bcc, three of the six 1/6<112> in fcc (the ones that also make
-  an intrinsic stacking fault); the opposite sense (anti-twinning) is no twin;
-* a one-plane bond is *twinned* when its disregistry D = u(+n) - u(-n) lies within
-  ``twin_tol`` |p| of a twinning partial (tolerance 0.35: elastic strain e moves a
-  bond by at most e |dX| ~ 0.1 * 2.5 A = 0.25 A, so an elastic bond lies
-  (|p| - 0.25 A) / |p| >= 0.65 |p| from p in bcc Fe, and much farther in fcc);
-* atoms joined by twinned bonds form a region; a plane of it is a twinned *layer*
-  when its twinned bonds run along the trace for at least 2 first-neighbour
-  distances (the core of a dislocation, where the disregistry passes through p on
-  its way to b, and the step of a rigidly opened crack face, which crosses many
-  planes for a bond or two each, have no such plateau);
+* the *twinning partials* of a plane are its in-plane members of the family whose
+  shear, followed by the mirror in the plane, maps the lattice onto itself (the
+  twin is the mirror image of the matrix): per normal n one of the two 1/6<111> in
+  bcc, three of the six 1/6<112> in fcc (those that make an intrinsic stacking
+  fault); the opposite, anti-twinning sense makes no lattice and is no twin;
+* a one-plane bond is *twinned* when its disregistry D = u(+n side) - u(-n side)
+  is within ``twin_tol`` = 0.35 |p| of a twinning partial: an elastic strain e
+  moves a bond by e |dX|, 0.25 A at e = 0.1, which leaves it 0.7 |p| from p in bcc
+  Fe (|p| = 0.82 A) and 0.8 |p| in fcc Cu (|p| = 1.48 A), while the layers of a
+  lamella short enough to be elastically accommodated by 25 % (isotropic: four
+  bcc planes over 20 A between two walls of partials, 0.75 p per plane) pass;
+* atoms joined by twinned bonds form a region (at least ``min_size`` atoms); a
+  plane of it is a twinned *layer* when its twinned bonds run along the trace for
+  2 first-neighbour distances or more (the core of a dislocation, where the
+  disregistry passes through p on its way to b, and the step of a rigidly opened
+  crack face, which crosses many planes for a bond or two each, have no plateau);
 * per layer the disregistry (running mean over one first-neighbour distance)
   falls from p to 0 at that layer's twinning partial; its core is where it is
-  p/2, as for a dislocation; the *front* of the twin is the core farthest from
-  the tip, and the disregistry just behind it must still be within
-  ``twin_tol`` |p| of p (behind a dislocation core it is b, not p);
-* the plateau disregistry across the whole band, the sum over its layers and
-  one plane either side (a relaxed {112} twin boundary in bcc spreads its shear
-  over two planes, about p/2 each) at the thickest section, must be parallel to
-  p within ``twin_angle`` (15 degrees: elastic shear across the band turns it by
-  about atan(e * width / (m |p|)) < 10 degrees) and an integer multiple m >= 1 of
-  |p| within ``twin_tol``; m is the twin's ``thickness`` in planes;
-* a single layer whose partial is itself a lattice Burgers vector (an fcc
-  stacking fault behind a Shockley partial) is a dislocation, not a twin; a bcc
-  band of three layers carries 3 p = 1/2<111> but spread over three planes, so it
-  stays a twin (a 1/2<111> dislocation slips one plane);
-* the same tip exclusion, complete neighbourhood, face cut and ``leave_distance``
-  (default tip_radius + 3 |b| with |b| the smallest lattice Burgers vector) apply,
-  and a slipped region found as a dislocation whose atoms lie mostly in a twin
-  (the boundaries of the band) is part of that twin, not a dislocation.
+  p/2, as for a dislocation.  The *front* of the twin is the core farthest from
+  the tip; just behind it the mean disregistry must still be within ``twin_tol``
+  |p| of p (behind the core of a dislocation it is b, not p);
+* the plateau across the band is the sum of the per-plane disregistries (running
+  means over 2 first-neighbour distances) over its layers and one plane either
+  side (a relaxed bcc {112} twin boundary puts about p/2 on each of two planes),
+  less the elastic shear of the crystal around the band (the mean of two planes
+  beyond either side: the back stress of a lamella shears its surroundings by
+  0.1-0.25 |p| per plane), taken where it is largest (the thickest section).  It
+  must be parallel to p within ``twin_angle`` = 15 degrees (an elastic shear e of
+  the band normal to p turns it by atan(e h / |p|) = atan(1.41 e), 8 degrees at
+  e = 0.1; the other twinning partials of a plane are 120 degrees away) and an
+  integer multiple m >= 1 of |p| within ``twin_tol`` |p|; m is the ``thickness``
+  (twinned planes, the shear across the band in units of p);
+* a single layer whose partial is itself a lattice Burgers vector (the stacking
+  fault behind an fcc Shockley partial) is a dislocation, not a twin; three bcc
+  layers carry 3 p = 1/2<111>, but spread over three planes, so they are a twin
+  (a 1/2<111> dislocation slips one plane);
+* the tip exclusion, complete neighbourhood and face cut are those of the
+  dislocations, and the front must be farther from the tip than ``leave_distance``
+  (default tip_radius + 3 |b|, |b| the smallest lattice Burgers vector).  A slipped
+  region found as a dislocation whose atoms lie mostly in a twin (the boundaries
+  of the band) is part of that twin, not a dislocation.
 """
 from __future__ import annotations
 
@@ -318,8 +327,9 @@ def find_dislocations(x_ic, X_ic, cell_cc, pbc_c, crystal, tip_xy, *, face_i=Non
         and the b/2 that places the region's edge at the core.
     tip_radius : atoms closer than this to the tip (reference, A) are never slipped
         (the opening there is the crack's own); default 2 first-neighbour distances.
-    leave_distance : a core counts as emitted beyond this distance from the tip (A);
-        default tip_radius + 3 |b|: past the tip's disturbed zone by a few core widths.
+    leave_distance : a core (a twin's front) counts as emitted beyond this distance from
+        the tip (A); default tip_radius + 3 |b|: past the tip's disturbed zone by a few
+        core widths (for a twin, |b| the smallest lattice Burgers vector).
     burgers_tol : the mean disregistry behind the core must lie within
         burgers_tol * |b| of a lattice Burgers vector in the slip plane.
     min_size : fewest slipped atoms of a region (a slab of one period holds about one
@@ -486,9 +496,8 @@ def _region(mine, n_slipped, ctx):
 
 def _twins(systems, ctx):
     """The twins (module docstring): [(Dislocation of kind "twin", its atom indices)]."""
-    d_nn, tip, tol = ctx["d_nn"], ctx["tip"], ctx["ttol"]
+    tol = ctx["ttol"]
     X, i_p, j_p, dX, d, mid, good = (ctx[k] for k in ("X", "i", "j", "dX", "d", "mid", "good"))
-    bv_lab = ctx["bv"][2]
     out = []
     for hkl_n0, n0, h, hkl_p0, den_p, p0 in systems:
         ell = dX @ n0 / h
@@ -515,16 +524,19 @@ def _twins(systems, ctx):
                 continue
             kp = int(np.bincount(kp_b[sel]).argmax())  # the region's partial
             sel = sel[kp_b[sel] == kp]
-            found = _twin_region(one, sel, D0, gap, c0, h, hkl_n0, n0, hkl_p0[kp], den_p[kp],
-                                 p0[kp], p_len, len(atoms), ctx)
+            found = _twin_region(one, sel, D0, gap, hkl_n0, n0, hkl_p0[kp], den_p[kp], p0[kp],
+                                 len(atoms), ctx)
             if found is not None:
                 out.append((found, atoms))
     return out
 
 
-def _twin_region(one, sel, D0, gap, c0, h, hkl_n, n_c, hkl_p, den_p, p_c, p_len, n_atoms, ctx):
-    """The twin of one region (its twinned one-plane bonds ``one[sel]``), or None."""
+def _twin_region(one, sel, D0, gap, hkl_n, n_c, hkl_p, den_p, p_c, n_atoms, ctx):
+    """The twin of one region, or None.  ``one``: the one-plane bonds, D0 (their
+    disregistries across n_c) and gap (their plane indices) per bond; ``one[sel]``: the
+    region's twinned bonds; p_c: its twinning partial (lab, A) on the +n_c side."""
     d_nn, tip, tol, mid = ctx["d_nn"], ctx["tip"], ctx["ttol"], ctx["mid"]
+    p_len = float(np.linalg.norm(p_c))
     t_c = np.array([n_c[1], -n_c[0], 0.0])  # n x z, so that n = z x t
     D = D0
     if np.mean((mid[one[sel], :2] - tip) @ t_c[:2]) < 0:  # t from the tip towards the twin
@@ -551,22 +563,30 @@ def _twin_region(one, sel, D0, gap, c0, h, hkl_n, n_c, hkl_p, den_p, p_c, p_len,
     behind = (gap == k_f) & (xi > front - 4.0 * d_nn) & (xi < front - 0.5 * d_nn)
     if behind.sum() < 2 or np.linalg.norm(D[behind].mean(axis=0) - p_c) > tol * p_len:
         return None
-    # the plateau across the band: the layers and a plane either side, thickest section
-    ks = np.arange(min(k for k, _, _ in layers) - 1, max(k for k, _, _ in layers) + 2)
+    # the plateau across the band: the layers and a plane either side, less the elastic
+    # shear of the crystal around it (two planes beyond either side), thickest section
+    k_lo, k_hi = min(k for k, _, _ in layers), max(k for k, _, _ in layers)
     grid = np.arange(min(lo for _, lo, _ in layers), front, 0.25 * d_nn)
     if len(grid) == 0:
         return None
-    total = np.zeros((len(grid), 3))
-    for k in ks:
+
+    def profile(k):
+        """Running mean (window 2 d_nn) of the disregistry of plane k on the grid, and
+        where it has bonds."""
         on = np.nonzero(gap == k)[0]
-        if len(on) == 0:
-            continue
         o = on[np.argsort(xi[on], kind="stable")]
         c = np.vstack([np.zeros(3), np.cumsum(D[o], axis=0)])
         lo = np.searchsorted(xi[o], grid - d_nn, "left")
         hi = np.searchsorted(xi[o], grid + d_nn, "right")
         cnt = hi - lo
-        total += np.where(cnt[:, None] > 0, (c[hi] - c[lo]) / np.maximum(cnt, 1)[:, None], 0.0)
+        return (c[hi] - c[lo]) / np.maximum(cnt, 1)[:, None], cnt > 0
+
+    band = [profile(k) for k in range(k_lo - 1, k_hi + 2)]
+    around = [profile(k) for k in (k_lo - 3, k_lo - 2, k_hi + 2, k_hi + 3)]
+    n_bg = sum(has for _, has in around).astype(float)
+    background = sum(np.where(has[:, None], v, 0.0) for v, has in around)
+    background = np.where(n_bg[:, None] > 0, background / np.maximum(n_bg, 1)[:, None], 0.0)
+    total = sum(np.where(has[:, None], v - background, 0.0) for v, has in band)
     plateau = total[int(np.argmax(total @ e_p))]
     ratio = float(np.linalg.norm(plateau) / p_len)
     m = int(np.rint(ratio))

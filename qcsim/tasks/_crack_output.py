@@ -76,6 +76,8 @@ def step_row(rec, K_G: float, step: int) -> dict:
             "dislocation_distance": float(lead.distance) if lead else np.nan,
             "dislocation_burgers": lead.burgers if lead else "",
             "dislocation_plane": lead.plane if lead else "",
+            "dislocation_kind": lead.kind if lead else "",
+            "n_twins": sum(d.kind == "twin" for d in rec.extra.get("dislocations", [])),
             **{f"energy_{k}": float(terms.get(k, np.nan))
                for k in ("atomistic", "continuum", "faces", "correction")}}
 
@@ -93,6 +95,8 @@ def dislocation_rows(rec, step: int) -> dict:
             "burgers_x": np.array([d.burgers_c[0] for d in ds], float),
             "burgers_y": np.array([d.burgers_c[1] for d in ds], float),
             "burgers_z": np.array([d.burgers_c[2] for d in ds], float),
+            "kind": np.array([d.kind for d in ds], dtype=object),
+            "thickness": np.array([d.thickness for d in ds], float),
             "total_burgers": np.array([d.total_burgers for d in ds], dtype=object),
             "trailing_distance": np.array([d.trailing_distance for d in ds], float)}
 
@@ -222,7 +226,8 @@ class CrackOutput:
             atoms.info.update({f"dislocation{k}_core": f"{d.core_xy[0]:.3f} {d.core_xy[1]:.3f}",
                                f"dislocation{k}_distance": round(float(d.distance), 3),
                                f"dislocation{k}_burgers": d.burgers,
-                               f"dislocation{k}_plane": d.plane})
+                               f"dislocation{k}_plane": d.plane,
+                               f"dislocation{k}_kind": d.kind})
         try:
             from qcsim.analysis.dislocations import model_dislocations
 
