@@ -59,7 +59,7 @@ def main():
     fractions = np.round(np.arange(args.K0, args.K1 + 1e-9, args.dK), 6)
     first, total = {}, {n: 0.0 for n in studies}
     print(f"{args.metal} R = {args.R} A, tip_x = {args.tip_x} A, K_G = {KG / 100:.5f} MPa*sqrt(m)")
-    print("| K/K_G | " + " | ".join(f"{n}: conv, it, atoms, s, lead core (A from tip), b, plane"
+    print("| K/K_G | " + " | ".join(f"{n}: conv, it (passes), atoms, s, lead core (A from tip), b, plane"
                                       for n in studies) + " |")
     for f in fractions:
         cells = []
@@ -70,8 +70,11 @@ def main():
             d = lead(rec)
             if (rec.emitted or rec.extra.get("advanced")) and n not in first:
                 first[n] = (f, "emission" if rec.emitted else "advance")
-            where = f"{d.distance:.1f}, {d.burgers}, {d.plane}" if d else "-"
-            cells.append(f"{rec.converged}, {rec.iterations}, {rec.n_atomistic}, "
+            where = (f"{d.distance:.1f}, {d.burgers}, {d.plane}"
+                     + (f", twin of {d.thickness:.0f} layers" if d.kind == "twin" else "")
+                     if d else "-")
+            cells.append(f"{rec.converged}, {rec.iterations} ({rec.n_adapt} passes), "
+                         f"{rec.n_atomistic}, "
                          f"{rec.wall_time:.1f}, {where}")
         print(f"| {f:.2f} | " + " | ".join(cells) + " |", flush=True)
     print("first event:", first)
