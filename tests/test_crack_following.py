@@ -66,12 +66,11 @@ def test_qc_follows_the_partial_like_the_atomistic_disk(tip_x):
         assert abs(lead_distance(rq) - lead_distance(ra)) < 3.0
 
 
-def test_bcc_edge_dislocation_glides_far_with_default_settings():
-    """Fe (111)[1-10], R = 250 A: a 1/2<111> edge dislocation on the (11-2) plane
-    normal to the crack glides 100 A from the tip.  QC (20 A core) and the
-    atomistic disk both converge at every step with the default settings; the
-    atomistic disk reports its first event where its energy drops, QC at the
-    same load; both carry the same dislocation to the same place."""
+def test_bcc_twin_grows_from_the_tip_with_default_settings():
+    """Fe (111)[1-10], R = 250 A: at 1.25 K_G a (-1-12) twin grows from the tip
+    along +y.  QC (20 A core) and the atomistic disk both converge at every
+    step with the default settings; the atomistic disk reports its first event
+    where its energy drops, QC at the same load; both report the same twin."""
     crystal = Crystal("bcc", 2.8553, ORIENT, "Fe")
     pot = Calculator(style="eam/fs", file="Fe_mm.eam.fs", elements=["Fe"]).potential
     fractions = np.round(np.arange(0.80, 1.3001, 0.05), 4)
@@ -92,11 +91,14 @@ def test_bcc_edge_dislocation_glides_far_with_default_settings():
     trend = np.polyval(np.polyfit(fractions[:k], E[:k], 2), fractions[k])
     assert E[k] < trend - 1.0
     assert first["qc"] == k
-    last = {n: lead(recs[-1]) for n, (_, recs) in runs.items()}
-    assert last["qc"].burgers == last["atomistic"].burgers and last["qc"].burgers.startswith("1/2")
-    assert last["qc"].plane == last["atomistic"].plane
-    assert last["atomistic"].distance > 90.0
-    assert abs(last["qc"].distance - last["atomistic"].distance) < 5.0
+    for step in (k, -1):
+        tw = {n: max(recs[step].extra["dislocations"], key=lambda d: d.distance)
+              for n, (_, recs) in runs.items()}
+        assert tw["qc"].kind == tw["atomistic"].kind == "twin"
+        assert tw["qc"].plane == tw["atomistic"].plane
+        assert tw["qc"].burgers == tw["atomistic"].burgers == "1/6[111]"
+        assert tw["qc"].thickness == tw["atomistic"].thickness
+    assert abs(tw["qc"].distance - tw["atomistic"].distance) < 5.0  # the last step
 
 
 def test_curvature_refinement_grows_a_small_core_to_emit_where_the_25_A_core_does():
