@@ -52,3 +52,26 @@ def test_transfer_is_exact_for_linear_fields_and_keeps_common_nodes(slab):
     behind = new.X_nc[:, 0] < -30
     up = new.site_nk[:, 1] >= 0
     assert np.allclose(U_new[behind & up, 1], 0.5) and np.allclose(U_new[behind & ~up, 1], -0.5)
+
+
+def test_transfer_is_exact_for_a_linear_field_on_a_sheared_lattice():
+    """P1 transfer reproduces a linear field exactly, also on the graded mesh of a
+    strongly sheared site lattice (bcc, y = [111]), whose coarse elements are far
+    longer than the spacing of their centroids."""
+    from qcsim import Calculator
+    from qcsim.adapt import transfer_displacements
+    from qcsim.coupling.build import SlabSetup, build_slab_model
+    from qcsim.lattice import Crystal
+    from qcsim.mesh import Slit
+
+    pot = Calculator(style="eam/fs", file="Fe_mm.eam.fs", elements=["Fe"]).potential
+    crystal = Crystal("bcc", 2.8553, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Fe")
+    base = dict(center=(0.0, 0.0), r_core=15.0, r_outer=150.0, slit=Slit(0.0, 0))
+    old, _ = build_slab_model(pot, crystal, SlabSetup(**base))
+    new, _ = build_slab_model(pot, crystal, SlabSetup(
+        **base, cores=((-55.0, 45.0, 8.0), (30.0, 78.0, 8.0), (60.0, -60.0, 8.0))))
+    G = np.array([[0.01, -0.02, 0.0], [0.015, 0.005, 0.0], [0.002, 0.003, 0.0]])
+    U_new = transfer_displacements(old.mesh, old.mesh.X_nc @ G.T, new.mesh, crack_row=0)
+    # exact inside the old mesh (new nodes on the outer ring lie outside it)
+    inside = np.linalg.norm(new.mesh.X_nc[:, :2], axis=1) < 140.0
+    np.testing.assert_allclose(U_new[inside], (new.mesh.X_nc @ G.T)[inside], atol=1e-9)

@@ -86,3 +86,17 @@ def test_callback_can_stop_the_minimisation(solver):
     assert not res.converged and res.message.startswith("stopped by the caller")
     assert res.iterations == 4 and seen == [0, 1, 2, 3, 4]
     assert fun(res.x)[0] == pytest.approx(res.energy)
+
+
+def test_invalid_starting_state_is_reported_not_stepped_from():
+    """A start outside the model's range (infinite energy, NaN gradient) gives a
+    non-converged result at the start, never non-finite positions."""
+    from qcsim.solvers import fire, lbfgs
+
+    def fun(x):
+        return float("inf"), np.full_like(x, np.nan)
+
+    for solver in (lbfgs, fire):
+        res = solver(fun, np.ones(6), fmax=1e-4, max_steps=10)
+        assert not res.converged and res.iterations == 0
+        assert np.all(res.x == 1.0) and "invalid starting state" in res.message

@@ -51,7 +51,21 @@ def _interpolate(mesh, U, pts, side, crack_row):
     if crack_row is not None:
         upper_t = mesh.site_nk[T, 1].min(axis=1) >= crack_row
         lower_t = mesh.site_nk[T, 1].max(axis=1) < crack_row
+    # the containing element by exact point location (a trapezoid map: graded
+    # meshes of sheared lattices have elements far longer than their centroid
+    # spacing, so the nearest centroids need not include the right one)
+    from matplotlib.tri import Triangulation
+
+    tri = Triangulation(X[:, 0], X[:, 1], T)
+    found = tri.get_trifinder()(pts[:, 0], pts[:, 1])
     for p, x in enumerate(pts):
+        t = found[p]
+        if t >= 0 and (crack_row is None or (upper_t[t] if side[p] else lower_t[t])
+                       or not (upper_t[t] or lower_t[t])):
+            lam12 = Jinv[t] @ (x - x0[t])
+            l = np.clip(np.concatenate([[1 - lam12.sum()], lam12]), 0.0, None)
+            out[p] = (l / l.sum()) @ U[T[t]]
+            continue
         cand = np.array(tree.query(x, k=k_near)[1]).ravel()
         if crack_row is not None:
             ok = upper_t[cand] if side[p] else lower_t[cand]

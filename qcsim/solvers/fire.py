@@ -46,6 +46,9 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
     e, g = fun(x)
     n_evals = 1
     e_k, f_k = [e], [max_site_force(g)]
+    if not np.all(np.isfinite(g)):  # an invalid starting state: nowhere to go
+        return SolveResult(x, e, False, 0, n_evals, np.array(e_k), np.array(f_k),
+                           "invalid starting state (forces not finite)")
     if callback:
         callback(0, e, f_k[-1])
     dt, alpha, n_pos = p.dt, p.alpha_start, 0

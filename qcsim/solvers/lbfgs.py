@@ -47,6 +47,11 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     e, g = fun(x)
     n_evals = 1
     e_k, f_k = [e], [max_site_force(g)]
+    if not (np.isfinite(e) and np.all(np.isfinite(g))):
+        # an invalid starting state (outside the Cauchy-Born range): no descent
+        # direction exists; never step from it
+        return SolveResult(x, e, False, 0, n_evals, np.array(e_k), np.array(f_k),
+                           "invalid starting state (energy or gradient not finite)")
     if callback:
         callback(0, e, f_k[-1])
     pairs: deque = deque(maxlen=p.memory)
