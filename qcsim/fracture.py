@@ -430,12 +430,15 @@ class CrackStudy:
         E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
         strain = np.linalg.norm(E, axis=(1, 2))
         centroid = m.mesh.X_nc[m.mesh.elements_ta, :2].mean(axis=1)
-        d_nn = float(np.min(np.linalg.norm(self.crystal.primitive_vectors, axis=1)))
-        face = (np.abs(centroid[:, 1] - self.y_plane) < 2.0 * d_nn) & \
-            (centroid[:, 0] < self.slit_x)
         hot = np.nonzero((m.continuum_weights_t > 0) & (strain > self.spec.slip_strain) &
-                         ~face)[0]
+                         ~self._along_faces(centroid))[0]
         return centroid[hot], strain[hot]
+
+    def _along_faces(self, xy_t) -> np.ndarray:
+        """(t,) bool: points within two first-neighbour distances of the crack plane,
+        behind the tip of the slit (the crack faces)."""
+        d_nn = float(np.min(np.linalg.norm(self.crystal.primitive_vectors, axis=1)))
+        return (np.abs(xy_t[:, 1] - self.y_plane) < 2.0 * d_nn) & (xy_t[:, 0] < self.slit_x)
 
     def _refine_by_curvature(self) -> bool:
         """Refine where the curvature indicator exceeds ``refine_tol``.
@@ -453,6 +456,15 @@ class CrackStudy:
         h0 = np.sqrt(2 * self.slab.area)
         atomic = h <= 1.01 * h0
         in_core = np.isin(reg.flag_n[mesh.elements_ta], (CORE, HANDSHAKE)).any(axis=1)
+        # next to the held ring the solution bends because the ring is held, not
+        # because Cauchy-Born fails: atoms there would change nothing
+        width = self.spec.boundary_width if self.spec.boundary_width is not None else \
+            2 * self.potential.cutoff
+        r_t = np.hypot(*(mesh.X_nc[mesh.elements_ta, :2].mean(axis=1) - self.tip0).T)
+        in_core |= r_t > self.spec.r_outer - width - 2 * self.potential.cutoff
+        # nor along the crack faces behind the tip, where the surface relaxation
+        # bends the solution on the atomic scale (the face energy term carries it)
+        in_core |= self._along_faces(mesh.X_nc[mesh.elements_ta, :2].mean(axis=1))
         tol_t = np.where(atomic, np.inf if self.spec.atomistic_tol is None else self.spec.atomistic_tol,
                          np.inf if self.spec.refine_tol is None else self.spec.refine_tol)
         marked = (eta > tol_t) & ~in_core
