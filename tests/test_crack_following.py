@@ -80,8 +80,10 @@ def test_bcc_twin_grows_from_the_tip_with_default_settings():
                            r_outer=250.0)
         assert all(r.converged for r in recs), name
         runs[name] = (study, recs)
-    # nothing behind the tip: no slip disks along the opened faces
-    assert all(x > -20.0 for x, _, _ in runs["qc"][0].cores)
+    # no disks along the opened faces behind the tip (their surface relaxation is
+    # neither slip nor a failure of Cauchy-Born)
+    qc = runs["qc"][0]
+    assert not any(x < -20.0 and abs(y - qc.y_plane) < 5.0 for x, y, _ in qc.cores)
     first = {n: next(i for i, r in enumerate(recs) if r.emitted) for n, (_, recs) in runs.items()}
     # no event before the energy drops below the trend of the elastic steps (the
     # atomistic disk: one model throughout, so its energies compare)
@@ -102,8 +104,11 @@ def test_bcc_twin_grows_from_the_tip_with_default_settings():
 
 
 def test_curvature_refinement_grows_a_small_core_to_emit_where_the_25_A_core_does():
+    # the main example's ramp (from 0.50 K_G): the emission load lies between 0.66
+    # and 0.67 K_G, and a ramp that starts at 0.60 (one large first step) puts
+    # both the atomistic disk and the 25 A core at 0.67
     crystal, pot = cu()
-    fractions = np.round(np.arange(0.60, 0.7001, 0.01), 4)
+    fractions = np.round(np.arange(0.50, 0.7001, 0.01), 4)
     first = {}
     for core in (10.0, 25.0):
         _, recs = ramp(crystal, pot, 1.2395, fractions, r_core=core, r_outer=150.0)
