@@ -321,7 +321,13 @@ class CrackStudy:
 
         x = self.tip_x if tip is None or not np.isfinite(tip.tip_x) else max(self.tip_x,
                                                                               tip.tip_x)
-        return model_dislocations(self.model, self.crystal, (x, self.y_plane))[0]
+        try:
+            return model_dislocations(self.model, self.crystal, (x, self.y_plane))[0]
+        except Exception as exc:  # noqa: BLE001 - the analysis must not sink a load step
+            log.warning("K = %.5g MPa*sqrt(m): dislocation analysis failed (%s: %s); no "
+                        "dislocation reported for this step", self.K / 100,
+                        type(exc).__name__, exc)
+            return []
 
     # -- adaptivity ------------------------------------------------------------------------
     def _adapt(self, tip, dislocations=()) -> bool:

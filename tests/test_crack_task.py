@@ -281,3 +281,21 @@ def test_malformed_crack_decks(tmp_path, capsys, monkeypatch, case, command):
     assert "Traceback" not in err
     assert f"[{key}]" in lines[0] and message in lines[0], lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_cleavage_crack_whose_front_lies_in_no_slip_plane(tmp_path, capsys):
+    """The (100)[010] crack (no {111} plane contains the front) runs through its
+    first advance: the dislocation analysis finds nothing to report and fails
+    on nothing."""
+    text = SMALL.replace("orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]]",
+                         "orient: [[1, 0, 0], [0, 1, 0], [0, 0, 1]]")
+    text = text.replace("  gamma: 1.2395\n", "  gamma: 1.3453\n").replace(
+        "{start: 0.40, end: 0.44, step: 0.02, unit: K_G}",
+        "{start: 0.90, end: 1.10, step: 0.1, unit: K_G}")
+    out = tmp_path / "o"
+    code, _, err = run_cli(["run", "-q", write(tmp_path, "c.yaml", text), "-o", out], capsys)
+    assert code == 0, err
+    with h5py.File(out / "results.h5") as h5:
+        steps = h5["steps"]
+        assert steps["converged"][:].all() and steps["advanced"][:].any()
+        assert not steps["emitted"][:].any()

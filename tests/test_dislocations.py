@@ -363,3 +363,16 @@ def test_dxa_without_ovito_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ovito", None)
     with pytest.raises(ImportError, match=r"qcsim\[dxa\]"):
         dxa.import_ovito()
+
+
+def test_no_slip_plane_contains_the_front():
+    """fcc with the front along [001] (the (100)[010] cleavage crack): no {111}
+    plane contains z, so a slipped region can be no dislocation of this slab,
+    and the analysis says so instead of failing."""
+    cube = Crystal("fcc", 3.6149, ((1, 0, 0), (0, 1, 0), (0, 0, 1)), "Cu")
+    X, cell, pbc = slab(cube, (0.0, 0.0), 25.0)
+    x = X.copy()
+    up = X[:, 1] > 0.1
+    x[up, 0] += 1.2  # rigid shear of the upper half: every bond across y = 0 slips
+    found, slip = find_dislocations(x, X, cell, pbc, cube, (-20.0, 0.0))
+    assert found == [] and slip.shape == (len(X), 3)

@@ -419,6 +419,8 @@ def _nearest(D_c, bv, n_c):
 def _plane(dX_pc, mid_pc, hkl_k, n_kc, d_nn):
     """The candidate plane that the slipped bonds all cross with their midpoints on it:
     (Miller indices, lab normal), or None."""
+    if len(n_kc) == 0:  # no slip plane of the crystal contains the front
+        return None
     crosses = np.mean(np.abs(dX_pc @ n_kc.T) > 0.05 * d_nn, axis=0)
     spread = np.std(mid_pc @ n_kc.T, axis=0)
     k = int(np.argmin((1.0 - crosses) * 10.0 + spread / d_nn))
