@@ -11,11 +11,17 @@ bonds broken across the plane and emitted dislocations are looked for; then
 the model adapts:
 
 * the atomistic core follows the tip: when the tip has run more than
-  ``follow`` past the newest core disk, a new disk is added at the tip (and
+  ``follow`` past the newest disk at the tip, a new disk is added there (and
   the slit is extended to it);
-* where the curvature indicator exceeds ``refine_tol`` on coarse elements
-  the mesh is refined to every site; where it still does on elements that
-  are already atomic in size (outside the core) those sites become atomistic;
+* the atomistic region follows a dislocation: where slip enters an element
+  that carries continuum energy (``slip_strain``), or a dislocation core sits
+  in the handshake, disks are laid along the ray from the tip through it, out
+  to twice its distance (the reach doubles with each pass) and, if need be,
+  to the held ring;
+* curvature refinement: coarse elements whose indicator exceeds
+  ``refine_tol`` are resolved to every site; atomic-size elements (outside the
+  core and handshake, away from the held ring and the crack faces) above
+  ``atomistic_tol`` become atomistic;
 
 after which the state is transferred to the new model and relaxed again.
 """
@@ -60,8 +66,9 @@ class CrackSpec:
     slit_cohesion, face_energy : see :class:`qcsim.coupling.build.SlabSetup` (by
         default the pre-crack has no bonds across it, and continuum faces carry
         the surface excess energy).
-    follow : re-centre distance (default r_core / 2); refine_tol : curvature
-        tolerance (None: no curvature refinement); max_adapt : passes per step.
+    follow : re-centre distance (default r_core / 2); refine_tol, atomistic_tol :
+        curvature tolerances for coarse and atomic-size elements (None: off);
+        max_adapt : passes per step.
     fmax (eV/A), max_steps, method ("lbfgs" or "fire"), precon : solver.
     """
 
