@@ -8,6 +8,7 @@ code; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -140,22 +141,30 @@ def cmd_validate(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from qcsim.deck import load_deck
-    from qcsim.tasks.runner import run_deck
-
-    deck = load_deck(args.deck)
-    handler, old_level = _setup_console_logging(args.quiet, args.verbose)
+@contextlib.contextmanager
+def _running(quiet: bool, verbose: bool):
+    """Console logging and the SIGTERM handler of a run, undone afterwards."""
+    handler, old_level = _setup_console_logging(quiet, verbose)
     old_sigterm = _raise_on_sigterm()
     try:
-        report = run_deck(deck, args.output, restart=args.restart, progress=not args.quiet)
-    except OSError as exc:
-        return _fail(f"cannot write outputs: {exc}", 1)
+        yield
     finally:
         logging.getLogger("qcsim").removeHandler(handler)
         logging.getLogger("qcsim").setLevel(old_level)
         if old_sigterm is not None:
             signal.signal(signal.SIGTERM, old_sigterm)
+
+
+def cmd_run(args) -> int:
+    from qcsim.deck import load_deck
+    from qcsim.tasks.runner import run_deck
+
+    deck = load_deck(args.deck)
+    try:
+        with _running(args.quiet, args.verbose):
+            report = run_deck(deck, args.output, restart=args.restart, progress=not args.quiet)
+    except OSError as exc:
+        return _fail(f"cannot write outputs: {exc}", 1)
     names = ", ".join(p.name for p in report.files)
     print(f"{args.deck}: {report.outcome.message}; wrote {names} in {report.output_dir}")
     return 0
@@ -166,17 +175,11 @@ def cmd_trapping(args) -> int:
     from qcsim.tasks.trapping import band_message, scan
 
     deck = load_deck(args.deck)
-    handler, old_level = _setup_console_logging(args.quiet, False)
-    old_sigterm = _raise_on_sigterm()
     try:
-        results = scan(deck, args.tips, args.output, progress=not args.quiet)
+        with _running(args.quiet, False):
+            results = scan(deck, args.tips, args.output, progress=not args.quiet)
     except OSError as exc:
         return _fail(f"cannot write outputs: {exc}", 1)
-    finally:
-        logging.getLogger("qcsim").removeHandler(handler)
-        logging.getLogger("qcsim").setLevel(old_level)
-        if old_sigterm is not None:
-            signal.signal(signal.SIGTERM, old_sigterm)
     print(f"{args.deck}: {band_message(results)}; table in "
           f"{results[0].folder.parent / 'trapping.csv'}")
     return 0

@@ -140,6 +140,7 @@ class CrackStudy:
         self.K = 0.0
         self.step_index = 0
         self.model = None
+        self.slip_ic = None  # slip vectors of the last dislocation analysis
         self._build()
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
         x_b = model_crack_tip(self.model, self.slab, row=spec.crack_row,
@@ -164,9 +165,15 @@ class CrackStudy:
     def atomistic_only(self) -> bool:
         return self.spec.r_core >= self.spec.r_outer
 
+    @property
+    def ring_width(self) -> float:
+        """Width of the held ring (A): ``boundary_width``, default two cutoffs."""
+        s = self.spec
+        return s.boundary_width if s.boundary_width is not None else 2 * self.potential.cutoff
+
     def setup(self) -> SlabSetup:
         s = self.spec
-        width = s.boundary_width if s.boundary_width is not None else 2 * self.potential.cutoff
+        width = self.ring_width
         return SlabSetup(center=self.cores[0][:2], r_core=s.r_core, r_outer=s.r_outer,
                          scheme=s.scheme, handshake=s.handshake, pad=s.pad, growth=s.growth,
                          profile=s.profile, fixed_width=width, skin=s.skin,
@@ -323,17 +330,21 @@ class CrackStudy:
 
     def dislocations(self, tip=None) -> list:
         """The dislocations that have left the tip, farthest last
-        (:func:`qcsim.analysis.dislocations.model_dislocations`)."""
+        (:func:`qcsim.analysis.dislocations.model_dislocations`); their slip
+        vectors (n_atoms, 3), in the order of the model's atoms, are kept as
+        ``slip_ic`` (None if the analysis failed)."""
         from qcsim.analysis.dislocations import model_dislocations
 
         x = self.tip_x if tip is None or not np.isfinite(tip.tip_x) else max(self.tip_x,
                                                                               tip.tip_x)
         try:
-            return model_dislocations(self.model, self.crystal, (x, self.y_plane))[0]
+            found, self.slip_ic = model_dislocations(self.model, self.crystal, (x, self.y_plane))
+            return found
         except Exception as exc:  # noqa: BLE001 - the analysis must not sink a load step
             log.warning("K = %.5g MPa*sqrt(m): dislocation analysis failed (%s: %s); no "
                         "dislocation reported for this step", self.K / 100,
                         type(exc).__name__, exc)
+            self.slip_ic = None
             return []
 
     # -- adaptivity ------------------------------------------------------------------------
@@ -350,7 +361,7 @@ class CrackStudy:
             self.slit_x = max(self.slit_x, float(tip.tip_x) - s.r_core / 2)
             log.info("tip at x = %.2f A: atomistic disk added there", tip.tip_x)
             changed = True
-        slip = self._follow_defects() | self._follow_cores(dislocations)
+        slip = self._follow_defects(dislocations)
         if (s.refine_tol is not None or s.atomistic_tol is not None) and not slip:
             # slip first: its disks along the glide ray replace the many small
             # curvature disks the dislocation core would otherwise ask for
@@ -360,32 +371,22 @@ class CrackStudy:
             self._build(old=self.model)
         return changed
 
-    def _follow_defects(self) -> bool:
-        """Make the crystal atomistic where an element that carries continuum energy is
-        strained far beyond any elastic state: a dislocation (emitted from the tip)
-        entering the handshake.  The Cauchy-Born continuum cannot carry its slip."""
+    def _follow_defects(self, dislocations) -> bool:
+        """Atomistic disks along the glide path of what the continuum cannot carry:
+        slip entering an element that carries continuum energy (a dislocation
+        emitted from the tip reaching the handshake), and a dislocation core that
+        sits where the crystal is not fully atomistic (beta > 0 at the nearest
+        atom), so that no core ever rests in the handshake at convergence."""
         added = self._slip_disks()
-        if added:
-            log.info("slip at %s: atomistic disk(s) added",
-                     ", ".join(f"({a[0]:.1f}, {a[1]:.1f}) A" for a in added))
-            self.cores.extend(added)
-        return bool(added)
-
-    def _follow_cores(self, dislocations) -> bool:
-        """Atomistic disks ahead of a dislocation core that sits where the crystal is
-        not fully atomistic (beta > 0 at the nearest atom: the handshake), so that
-        no core ever rests in the handshake at convergence."""
         reg, mesh = self.model.regions, self.model.mesh
         atoms = reg.atoms
-        seen = []
-        for d in dislocations:
-            near = atoms[np.argmin(np.linalg.norm(mesh.X_nc[atoms, :2] - d.core_xy, axis=1))]
-            if reg.beta_n[near] > 0:
-                seen.append(d.core_xy)
-        added = self._disks_towards(seen) if seen else []
+        cores = [d.core_xy for d in dislocations
+                 if reg.beta_n[atoms[np.argmin(np.linalg.norm(mesh.X_nc[atoms, :2] - d.core_xy,
+                                                              axis=1))]] > 0]
+        added += self._disks_towards(cores, added)
         if added:
-            log.info("dislocation core in the handshake at %s: atomistic disk(s) added",
-                     ", ".join(f"({c[0]:.1f}, {c[1]:.1f}) A" for c in seen))
+            log.info("slip or a dislocation core outside the atomistic core: atomistic disks "
+                     "added along %s", ", ".join(f"({a[0]:.1f}, {a[1]:.1f}) A" for a in added))
             self.cores.extend(added)
         return bool(added)
 
@@ -396,7 +397,7 @@ class CrackStudy:
         centroids, strain = self._slip_sites()
         return self._disks_towards(centroids[np.argsort(-strain)])
 
-    def _disks_towards(self, points_k2) -> list:
+    def _disks_towards(self, points_k2, planned=()) -> list:
         """Atomistic disks along the glide path through each of ``points_k2`` (k, 2).
 
         A dislocation that has left the tip glides on along the ray from the
@@ -405,14 +406,16 @@ class CrackStudy:
         tip (at least 2 r_core beyond it), as far as the held ring: each pass
         doubles the reach, so a dislocation gliding a distance L costs about
         log2(L / r_core) passes, not L / r_core.  Points already inside an
-        atomistic disk (more than half its radius in) are skipped.
+        atomistic disk (more than half its radius in), of the model or of
+        ``planned``, are skipped.
         """
         s = self.spec
         r = s.r_core
         tip = np.array([self.tip_x, self.y_plane])
         added: list[tuple] = []
         for c in np.asarray(points_k2, dtype=float).reshape(-1, 2):
-            if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * rr for x, y, rr in self.cores + added):
+            have = self.cores + list(planned) + added
+            if any(np.hypot(c[0] - x, c[1] - y) < 0.5 * rr for x, y, rr in have):
                 continue
             out = c - tip
             d = float(np.hypot(*out))
@@ -471,19 +474,17 @@ class CrackStudy:
         in_core = np.isin(reg.flag_n[mesh.elements_ta], (CORE, HANDSHAKE)).any(axis=1)
         # next to the held ring the solution bends because the ring is held, not
         # because Cauchy-Born fails: atoms there would change nothing
-        width = self.spec.boundary_width if self.spec.boundary_width is not None else \
-            2 * self.potential.cutoff
-        r_t = np.hypot(*(mesh.X_nc[mesh.elements_ta, :2].mean(axis=1) - self.tip0).T)
-        in_core |= r_t > self.spec.r_outer - width - 2 * self.potential.cutoff
+        centroids = mesh.X_nc[mesh.elements_ta, :2].mean(axis=1)
+        r_t = np.hypot(*(centroids - self.tip0).T)
+        in_core |= r_t > self.spec.r_outer - self.ring_width - 2 * self.potential.cutoff
         # nor along the crack faces behind the tip, where the surface relaxation
         # bends the solution on the atomic scale (the face energy term carries it)
-        in_core |= self._along_faces(mesh.X_nc[mesh.elements_ta, :2].mean(axis=1))
+        in_core |= self._along_faces(centroids)
         tol_t = np.where(atomic, np.inf if self.spec.atomistic_tol is None else self.spec.atomistic_tol,
                          np.inf if self.spec.refine_tol is None else self.spec.refine_tol)
         marked = (eta > tol_t) & ~in_core
         if not marked.any():
             return False
-        centroids = mesh.X_nc[mesh.elements_ta, :2].mean(axis=1)
         changed = False
         for t in np.nonzero(marked & ~atomic)[0]:
             self.refined.append((*centroids[t], 1.5 * h[t]))

@@ -228,13 +228,8 @@ class CrackOutput:
                                f"dislocation{k}_burgers": d.burgers,
                                f"dislocation{k}_plane": d.plane,
                                f"dislocation{k}_kind": d.kind})
-        try:
-            from qcsim.analysis.dislocations import model_dislocations
-
-            tip = (study.tip_x, study.y_plane)
-            atoms.arrays["slip"] = model_dislocations(model, study.crystal, tip)[1]
-        except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
-            log.debug("no slip vectors in atoms.extxyz: %s", exc)
+        if study.slip_ic is not None:  # from the step's own dislocation analysis
+            atoms.arrays["slip"] = study.slip_ic
         write_extxyz(self._target("atoms.extxyz"), atoms, energy=float(energies.sum()),
                      forces=forces, energies=energies, append=self._atoms_started)
         self._atoms_started = True
