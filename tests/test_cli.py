@@ -83,6 +83,17 @@ def test_malformed_deck_in_a_subprocess(tmp_path, case_id):
     assert not (tmp_path / "results").exists()
 
 
+def test_alias_bomb_in_a_subprocess(tmp_path):
+    deck = tmp_path / "bomb.yaml"
+    deck.write_text("task: relax\nl0: &l0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"l{k}: &l{k} [" + ", ".join([f"*l{k - 1}"] * 9) + "]\n" for k in range(1, 9)))
+    proc = subprocess.run([sys.executable, "-m", "qcsim", "run", str(deck)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "alias bomb" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "results").exists()
+
+
 @pytest.mark.skipif(shutil.which("qcsim") is None, reason="qcsim script not installed")
 def test_console_script(tmp_path):
     case = next(c for c in cases.CASES if c.id == "wrong-type-text")

@@ -62,6 +62,34 @@ def test_anchors_and_aliases_are_plain_data():
     assert data == {"a": [1, 2], "b": [1, 2]}
 
 
+# -- hostile YAML: refused at once, with one line --------------------------------
+def _alias_bomb(levels=9):
+    lines = ["task: relax", 'l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"l{k}: &l{k} [" + ", ".join([f"*l{k - 1}"] * 9) + "]" for k in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    (_alias_bomb(), "values once aliases are expanded"),
+    ("task: relax\nx: " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting deeper than 64"),
+    ("task: relax\nx:\n" + "".join("  " * k + "- \n" for k in range(1, 80)), "nesting deeper"),
+    ("task: relax\n" + "# padding\n" * 200_000, "characters long"),
+])
+def test_hostile_yaml_is_refused_quickly(text, message):
+    import time
+
+    t = time.perf_counter()
+    with pytest.raises(DeckError, match=message) as info:
+        load_yaml(text, file="bomb.yaml")
+    assert time.perf_counter() - t < 1.0
+    assert info.value.file == "bomb.yaml" and "\n" not in str(info.value)
+
+
+def test_a_large_legitimate_deck_is_accepted():
+    data, _ = load_yaml("k: [" + ", ".join(["0.5"] * 20_000) + "]\n")
+    assert len(data["k"]) == 20_000
+
+
 # -- malformed decks: the library raises with file, line and key --------------------
 @pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.id)
 def test_malformed_deck(tmp_path, case):

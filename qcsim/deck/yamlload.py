@@ -11,6 +11,12 @@ Two departures from stock PyYAML, both safe:
 * ``1e-4`` is read as a float (YAML 1.1 insists on a dot: ``1.0e-4``), since
   that is how every physicist writes a tolerance;
 * duplicate keys are an error instead of "last one wins".
+
+A hostile or broken deck is refused before it can cost time or memory: at
+most :data:`MAX_BYTES` of text, :data:`MAX_DEPTH` levels of nesting (checked
+on the token stream, before PyYAML's recursive composer sees it) and
+:data:`MAX_VALUES` values after aliases are expanded (a "billion laughs" deck
+of nested aliases is a few lines long but expands to billions of values).
 """
 from __future__ import annotations
 
@@ -26,6 +32,17 @@ from qcsim.errors import DeckError
 __all__ = ["KeyPath", "LineMap", "load_yaml", "format_path"]
 
 KeyPath = tuple[str | int, ...]
+
+MAX_BYTES = 1_000_000
+"""Largest deck text accepted (characters); real decks are a few kilobytes."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted; real decks nest 3 or 4 deep."""
+MAX_VALUES = 100_000
+"""Most values (scalars, lists, mappings) a deck may hold once aliases are expanded."""
+
+_OPENERS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+            yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 _FLOAT_NO_DOT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
 
@@ -76,8 +93,12 @@ def load_yaml(text: str, file: str | None = None) -> tuple[Any, LineMap]:
         For tabs in indentation, YAML syntax errors, several documents,
         non-string or duplicate keys, and tags other than the standard ones.
     """
+    if len(text) > MAX_BYTES:
+        raise DeckError(f"deck is {len(text):,} characters long; at most {MAX_BYTES:,} are "
+                        "accepted", file=file)
     _check_tabs(text, file)
     try:
+        _check_depth(text, file)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -91,8 +112,36 @@ def load_yaml(text: str, file: str | None = None) -> tuple[Any, LineMap]:
     lines = LineMap({(): 1})
     if root is None:
         return None, lines
-    data = _convert(root, (), lines.lines, SafeConstructor(), file)
+    budget = _Budget(file)
+    data = _convert(root, (), lines.lines, SafeConstructor(), file, budget)
     return data, lines
+
+
+def _check_depth(text: str, file: str | None) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, reading tokens only as far as needed."""
+    depth = 0
+    for token in yaml.scan(text, Loader=_Loader):
+        if isinstance(token, _OPENERS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise DeckError(f"nesting deeper than {MAX_DEPTH} levels; a deck nests a few "
+                                "levels at most", file=file, line=token.start_mark.line + 1)
+        elif isinstance(token, _CLOSERS):
+            depth -= 1
+
+
+class _Budget:
+    """Counts the values built from a deck and stops at MAX_VALUES."""
+
+    def __init__(self, file: str | None):
+        self.file, self.left = file, MAX_VALUES
+
+    def spend(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise DeckError(f"more than {MAX_VALUES:,} values once aliases are expanded (an "
+                            "alias bomb?); a deck holds a few hundred", file=self.file,
+                            line=node.start_mark.line + 1)
 
 
 def _check_tabs(text: str, file: str | None) -> None:
@@ -108,7 +157,8 @@ _COLLECTION_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map",
 
 
 def _convert(node: yaml.Node, path: KeyPath, lines: dict, constructor: SafeConstructor,
-             file: str | None) -> Any:
+             file: str | None, budget: _Budget) -> Any:
+    budget.spend(node)
     expected_tag = _COLLECTION_TAGS.get(type(node))
     if expected_tag is not None and node.tag != expected_tag:
         raise DeckError(f"cannot read value: the tag {node.tag!r} is not allowed in a deck",
@@ -130,13 +180,13 @@ def _convert(node: yaml.Node, path: KeyPath, lines: dict, constructor: SafeConst
                 raise DeckError(f"duplicate key {key!r} (first given on line {first})",
                                 file=file, line=line, key=format_path(path + (key,)))
             lines[path + (key,)] = line
-            out[key] = _convert(value_node, path + (key,), lines, constructor, file)
+            out[key] = _convert(value_node, path + (key,), lines, constructor, file, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for k, item in enumerate(node.value):
             lines[path + (k,)] = item.start_mark.line + 1
-            items.append(_convert(item, path + (k,), lines, constructor, file))
+            items.append(_convert(item, path + (k,), lines, constructor, file, budget))
         return items
     try:
         return constructor.construct_object(node, deep=True)
