@@ -135,8 +135,12 @@ def cmd_validate(args) -> int:
     from qcsim.tasks import TASKS
 
     deck = load_deck(args.deck)
+    from qcsim.tasks.runner import reference_line
+
     spec = TASKS[deck.task]
     what = spec.summary(deck) if spec.summary else f"sections {', '.join(deck.sections)}"
+    if "a" in deck.derived:
+        what += f"; {reference_line(deck)}"
     print(f"{args.deck}: OK (task {deck.task}: {what})")
     return 0
 

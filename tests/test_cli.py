@@ -285,12 +285,15 @@ PAIR_POTENTIALS = {
 def test_run_with_pair_styles(tmp_path, capsys, style):
     text = cases.edit(cases.BASE, "  style: eam/alloy\n  file: Cu_mishin1.eam.alloy\n"
                                   "  elements: [Cu]\n", PAIR_POTENTIALS[style])
+    text = cases.edit(text, "  a: 3.615\n", "")  # the pair potential's own lattice constant
     deck = tmp_path / "pair.yaml"
     deck.write_text(cases.edit(text, "  size: [3, 3, 3]\n", "  size: [3, 3, 3]\n  vacancy: true\n"))
     code, _, err = run_cli(["run", deck, "-o", tmp_path / "out", "-q"], capsys)
     assert code == 0, err
     with h5py.File(tmp_path / "out" / "results.h5") as f:
         assert f["run"].attrs["potential_style"] == style and "potential_file" not in f["run"].attrs
+        assert f["run"].attrs["a"] == f["run"].attrs["a_equilibrium"]
+        assert abs(f["run"].attrs["reference_pressure"]) < 1e-9
         assert bool(f["relax"].attrs["converged"]) and f["final/positions"].shape == (107, 3)
 
 

@@ -90,6 +90,57 @@ def test_a_large_legitimate_deck_is_accepted():
     assert len(data["k"]) == 20_000
 
 
+# -- the reference crystal's lattice constant is the potential's --------------------
+AL_CRACK = """\
+task: crack
+potential:
+  style: eam/fs
+  file: Al_mm.eam.fs
+  elements: [Al]
+crystal:
+  lattice: fcc
+{a}  orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]]
+  element: Al
+qc:
+  r_core: 20
+  r_outer: 80
+crack:
+  K: {{start: 0.5, end: 0.6, step: 0.1, unit: K_G}}
+"""
+
+
+def test_a_lattice_constant_off_equilibrium_is_refused(tmp_path):
+    with pytest.raises(DeckError) as info:
+        parse_deck(AL_CRACK.format(a="  a: 3.95\n"), file="al.yaml", base_dir=tmp_path)
+    err = info.value
+    assert (err.line, err.key) == (8, "crystal.a")
+    assert "under a pressure of 7.73 GPa" in err.message and "4.045260 A" in err.message
+
+
+def test_the_lattice_constant_defaults_to_the_potentials(tmp_path):
+    from qcsim import Calculator
+    from qcsim.analysis.bulk import lattice_constant
+
+    deck = parse_deck(AL_CRACK.format(a=""), file="al.yaml", base_dir=tmp_path)
+    calc = Calculator(style="eam/fs", file="Al_mm.eam.fs", elements=["Al"])
+    a0 = lattice_constant(calc, "Al", "fcc", guess=4.05)
+    assert deck["crystal"].a == pytest.approx(a0, abs=1e-10)
+    assert deck.derived["a_equilibrium"] == deck["crystal"].a
+    assert abs(deck.derived["reference_pressure"]) < 1e-9
+
+
+def test_a_strained_reference_is_allowed_when_asked(tmp_path):
+    deck = parse_deck(AL_CRACK.format(a="  a: 3.95\n  allow_strained: true\n"), file="al.yaml",
+                      base_dir=tmp_path)
+    assert deck["crystal"].a == 3.95
+    assert deck.derived["reference_pressure"] == pytest.approx(7.73, abs=0.01)
+
+
+def test_a_near_equilibrium_value_is_accepted(tmp_path):
+    deck = parse_deck(AL_CRACK.format(a="  a: 4.05\n"), file="al.yaml", base_dir=tmp_path)
+    assert deck["crystal"].a == 4.05 and abs(deck.derived["reference_pressure"]) < 0.5
+
+
 # -- malformed decks: the library raises with file, line and key --------------------
 @pytest.mark.parametrize("case", cases.CASES, ids=lambda c: c.id)
 def test_malformed_deck(tmp_path, case):

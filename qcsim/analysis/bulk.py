@@ -16,7 +16,7 @@ from qcsim.errors import ConvergenceError
 EV_PER_A3_IN_GPA = 160.21766208
 EV_PER_A2_IN_MJ_PER_M2 = 16021.766208
 
-__all__ = ["lattice_constant", "cohesive_energy", "elastic_constants", "cubic_constants",
+__all__ = ["lattice_constant", "equilibrium_lattice_constant", "pressure", "cohesive_energy", "elastic_constants", "cubic_constants",
            "surface_energy", "CubicConstants", "EV_PER_A3_IN_GPA", "EV_PER_A2_IN_MJ_PER_M2"]
 
 
@@ -43,6 +43,41 @@ def lattice_constant(calc, element: str, lattice: str = "fcc", guess: float = 3.
     if plo * phi > 0:
         raise ConvergenceError(f"no zero-pressure lattice constant in [{lo:.4f}, {hi:.4f}] A")
     return float(brentq(f, lo, hi, xtol=xtol, rtol=1e-15))
+
+
+def pressure(calc, element: str, lattice: str, a: float) -> float:
+    """Pressure (GPa) of the perfect cubic crystal with lattice constant ``a``."""
+    return float(_pressure(calc, element, lattice, a) * EV_PER_A3_IN_GPA)
+
+
+# Nearest-neighbour distance per lattice constant.
+_NN_PER_A = {"fcc": 0.5 ** 0.5, "bcc": 3 ** 0.5 / 2}
+
+
+def equilibrium_lattice_constant(calc, element: str, lattice: str, cutoff: float,
+                                 points: int = 61) -> float:
+    """The potential's own zero-pressure lattice constant (A), found without a guess.
+
+    The energy per atom is sampled with nearest-neighbour distances from 0.3
+    to 0.95 ``cutoff`` (every metal potential puts its first shell there);
+    the lowest sample brackets the minimum, where the pressure is solved to
+    zero (:func:`lattice_constant`).
+
+    Raises
+    ------
+    ConvergenceError
+        When the crystal is not bound within that range.
+    """
+    nn = _NN_PER_A[lattice]
+    grid = np.linspace(0.3, 0.95, points) * cutoff / nn
+    energy = np.array([-cohesive_energy(calc, element, lattice, a) for a in grid])
+    k = int(np.argmin(energy))
+    if k in (0, points - 1) or energy[k] >= 0:
+        raise ConvergenceError(f"the {lattice} {element} crystal has no energy minimum with "
+                               f"a between {grid[0]:.3f} and {grid[-1]:.3f} A")
+    lo, hi = grid[k - 1], grid[k + 1]
+    return float(brentq(lambda a: _pressure(calc, element, lattice, a), lo, hi, xtol=1e-12,
+                        rtol=1e-15))
 
 
 def cohesive_energy(calc, element: str, lattice: str, a: float) -> float:

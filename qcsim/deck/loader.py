@@ -8,7 +8,7 @@ reader) pass.  Only then does anything run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -37,6 +37,8 @@ class Deck:
     title : optional one-line description.
     sections : section name -> typed config (frozen dataclass).
     lines : line of every key path.
+    derived : values the task computed while checking the deck (such as the
+        potential's equilibrium lattice constant), written with the results.
     """
 
     file: str
@@ -46,12 +48,19 @@ class Deck:
     title: str | None
     sections: Mapping[str, Any]
     lines: LineMap
+    derived: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def __getitem__(self, name: str) -> Any:
         return self.sections[name]
 
     def __contains__(self, name: str) -> bool:
         return name in self.sections
+
+    def resolved(self, name: str, config: Any, **derived: Any) -> "Deck":
+        """This deck with section ``name`` replaced by ``config`` and ``derived`` recorded."""
+        sections = dict(self.sections, **{name: config})
+        return replace(self, sections=MappingProxyType(sections),
+                       derived=MappingProxyType(dict(self.derived, **derived)))
 
     @property
     def context(self) -> Context:
@@ -128,5 +137,5 @@ def parse_deck(text: str, file: str = "<deck>", base_dir: Path | None = None) ->
     deck = Deck(file=file, base_dir=base_dir, text=text, task=task_name, title=title,
                 sections=MappingProxyType(sections), lines=lines)
     if spec.check is not None:
-        spec.check(deck, ctx)
+        deck = spec.check(deck, ctx) or deck
     return deck

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import h5py
 import numpy as np
@@ -56,8 +56,12 @@ class ResultsWriter:
     # -- metadata ------------------------------------------------------------
     def write_run(self, deck_text: str, deck_file: str, title: str | None = None,
                   potential_style: str | None = None,
-                  potential_file: str | Path | None = None) -> None:
-        """The ``/run`` group: the deck verbatim and what potential was used."""
+                  potential_file: str | Path | None = None,
+                  derived: Mapping[str, Any] | None = None) -> None:
+        """The ``/run`` group: the deck verbatim, what potential was used and the values
+        computed from it while the deck was checked (``derived``: the lattice constant
+        used, ``a`` in A, the potential's ``a_equilibrium`` in A and the
+        ``reference_pressure`` of the reference crystal in GPa)."""
         run = self.h5.require_group("run")
         run.create_dataset("deck_text", data=deck_text, dtype=h5py.string_dtype("utf-8"))
         run.attrs["deck_file"] = str(deck_file)
@@ -68,6 +72,8 @@ class ResultsWriter:
             run.attrs["potential_file"] = Path(potential_file).name
             run.attrs["potential_path"] = str(potential_file)
             run.attrs["potential_sha256"] = sha256_of(potential_file)
+        for key, value in (derived or {}).items():
+            run.attrs[key] = value
 
     def set_attrs(self, group: str, **attrs: Any) -> None:
         """Set scalar attributes on ``group`` (created if needed)."""

@@ -112,7 +112,7 @@ class CrackOutput:
         self.writer = ResultsWriter(stage.path("results.h5"), task="crack")
         self.h5 = self.writer.h5
         self.writer.write_run(deck.text, deck.file, deck.title, pot.style,
-                              getattr(pot, "file", None))
+                              getattr(pot, "file", None), derived=deck.derived)
         self.h5.attrs.update({"K_G": K_G / GPA_SQRT_A_PER_MPA_SQRT_M, "K_G_units": "MPa*sqrt(m)",
                               "gamma": gamma, "gamma_units": "J/m^2"})
         self.n_rows = self.n_frames = 0

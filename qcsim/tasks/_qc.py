@@ -37,15 +37,21 @@ def make_potential(potential):
 
 
 def check_potential_and_crystal(deck, ctx, skin: float):
-    """The potential covers the crystal's element and the lattice constant is plausible
-    (not a neighbour density only a typo or a unit mistake gives); returns
-    ``(potential, crystal, slab)``."""
+    """The potential covers the crystal's element and the lattice constant is the
+    potential's own (computed when the deck leaves it out; see
+    :mod:`qcsim.tasks._reference`) and not a neighbour density only a typo or a
+    unit mistake gives; returns ``(deck, potential, slab)`` with the deck's
+    lattice constant resolved."""
+    from qcsim.tasks._reference import resolve_lattice_constant
+
     potential, crystal_cfg = deck["potential"], deck["crystal"]
     pot = make_potential(potential)
     species = potential.species if potential.species is not None else pot.species
     if species is not None and crystal_cfg.element not in species:
         raise ctx.error(f"element {crystal_cfg.element!r} is not covered by the potential "
                         f"(it has: {', '.join(species)})", ("crystal", "element"))
+    deck = resolve_lattice_constant(deck, ctx, "crystal", crystal_cfg.lattice)
+    crystal_cfg = deck["crystal"]
     crystal, slab = crystal_cfg.build(), crystal_cfg.slab()
     reach = pot.cutoff + skin
     neighbours = 4.0 / 3.0 * math.pi * reach ** 3 / crystal.atomic_volume
@@ -53,7 +59,7 @@ def check_potential_and_crystal(deck, ctx, skin: float):
         raise ctx.error(f"a = {crystal_cfg.a:g} A puts about {neighbours:,.0f} atoms within "
                         f"cutoff + skin = {reach:.3g} A of each atom (expected at most "
                         f"{MAX_NEIGHBOURS}); is a in angstrom?", ("crystal", "a"))
-    return pot, crystal, slab
+    return deck, pot, slab
 
 
 def resolved_radius(qc, scheme: str, cutoff: float, skin: float,
@@ -63,18 +69,19 @@ def resolved_radius(qc, scheme: str, cutoff: float, skin: float,
     return h, p, qc.r_core + h + p + slab.row_spacing
 
 
-def check_qc(deck, ctx, schemes, skin: float) -> None:
-    """Cross-section checks of a QC deck for each scheme in ``schemes``.
+def check_qc(deck, ctx, schemes, skin: float):
+    """Cross-section checks of a QC deck for each scheme in ``schemes``; returns the
+    deck with its lattice constant resolved.
 
-    The element is covered by the potential, the lattice constant is plausible,
-    the core, handshake and pad fit inside ``r_outer``, the held zone lies
-    outside the pad, and the number of atoms is within reason.
+    The element is covered by the potential, the lattice constant is the
+    potential's, the core, handshake and pad fit inside ``r_outer``, the held
+    zone lies outside the pad, and the number of atoms is within reason.
     """
     qc = deck["qc"]
     if qc.atomistic_only:
         raise ctx.error(f"r_core = {qc.r_core:g} A must be smaller than r_outer = "
                         f"{qc.r_outer:g} A (the core lies inside the domain)", ("qc", "r_core"))
-    pot, _, slab = check_potential_and_crystal(deck, ctx, skin)
+    deck, pot, slab = check_potential_and_crystal(deck, ctx, skin)
     need = {s: resolved_radius(qc, s, pot.cutoff, skin, slab) for s in schemes}
     worst = max(need, key=lambda s: need[s][2])  # the scheme that needs the most room
     h, p, r_res = need[worst]
@@ -95,6 +102,7 @@ def check_qc(deck, ctx, schemes, skin: float) -> None:
     if n_atoms > MAX_ATOMS:
         raise ctx.error(f"the core, handshake and pad would hold about {n_atoms:,.0f} atoms, "
                         f"more than the limit of {MAX_ATOMS:,}", ("qc", "r_core"))
+    return deck
 
 
 def sites_in_core(slab, qc, sites, ctx, path) -> None:

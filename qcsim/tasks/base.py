@@ -55,7 +55,9 @@ class TaskSpec:
     run : ``run(deck, stage) -> TaskOutcome`` (see ``takes_options``).
     sections : top-level sections the deck must have.
     optional : sections it may have (absent ones get their defaults).
-    check : ``check(deck, ctx)``, cross-section checks done by ``validate`` too.
+    check : ``check(deck, ctx)``, cross-section checks done by ``validate`` too;
+        it may return the deck with values computed from the potential filled
+        in (:meth:`qcsim.deck.Deck.resolved`).
     doc : one line for ``qcsim info``.
     summary : ``summary(deck) -> str``, one line printed by ``qcsim validate``.
     takes_options : ``run(deck, stage, options)`` gets the :class:`RunOptions` too.
@@ -67,7 +69,7 @@ class TaskSpec:
     run: Callable[[Any, Stage], TaskOutcome]
     sections: tuple[str, ...]
     optional: tuple[str, ...] = ()
-    check: Callable[[Any, Any], None] | None = None
+    check: Callable[[Any, Any], Any] | None = None
     doc: str = ""
     summary: Callable[[Any], str] | None = None
     takes_options: bool = False

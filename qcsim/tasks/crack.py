@@ -54,8 +54,9 @@ def boundary_width_of(deck, cutoff: float) -> float:
     return 2.0 * cutoff if width is None else width
 
 
-def check(deck, ctx) -> None:
-    """Solver and scheme agree, the crack plane is a lattice plane, the model fits."""
+def check(deck, ctx):
+    """Solver and scheme agree, the crack plane is a lattice plane, the model fits;
+    returns the deck with its lattice constant resolved."""
     qc, crack, crystal_cfg = deck["qc"], deck["crack"], deck["crystal"]
     if qc.scheme == "qcf" and method_of(deck) != "fire":
         raise ctx.error("scheme qcf has no energy, so it needs a force-based solver: "
@@ -64,7 +65,7 @@ def check(deck, ctx) -> None:
         raise ctx.error("task crack holds the ring given by crack.boundary_width (at the "
                         "K-field); remove qc.fixed_width", ("qc", "fixed_width"))
     skin = deck["relax"].skin
-    pot, _, slab = check_potential_and_crystal(deck, ctx, skin)
+    deck, pot, slab = check_potential_and_crystal(deck, ctx, skin)
     if abs(abs(slab.b_kc[1, 1]) - slab.row_spacing) > 1e-9:
         raise ctx.error(f"the crack plane must be a lattice plane normal to y: the rows of "
                         f"orient[1] = {list(crystal_cfg.orient[1])} are not (choose y along a "
@@ -90,6 +91,7 @@ def check(deck, ctx) -> None:
     if n_atoms > MAX_ATOMS:
         raise ctx.error(f"the atomistic region would hold about {n_atoms:,.0f} atoms, more "
                         f"than the limit of {MAX_ATOMS:,}", ("qc", "r_core"))
+    return deck
 
 
 def summary(deck) -> str:

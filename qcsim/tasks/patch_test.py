@@ -38,12 +38,13 @@ log = logging.getLogger(__name__)
 SKIN = 1.0
 
 
-def check(deck, ctx) -> None:
-    """qc.scheme is not used here; the model of every scheme must fit."""
+def check(deck, ctx):
+    """qc.scheme is not used here; the model of every scheme must fit; returns the deck
+    with its lattice constant resolved."""
     if ("qc", "scheme") in deck.lines.lines:
         raise ctx.error("task patch-test tests every scheme listed in patch_test.schemes; "
                         "remove qc.scheme", ("qc", "scheme"))
-    check_qc(deck, ctx, deck["patch_test"].schemes, SKIN)
+    return check_qc(deck, ctx, deck["patch_test"].schemes, SKIN)
 
 
 def summary(deck) -> str:
@@ -108,7 +109,8 @@ def run(deck, stage) -> TaskOutcome:
     passed = not failed
 
     with ResultsWriter(stage.path("results.h5"), task="patch-test") as w:
-        w.write_run(deck.text, deck.file, deck.title, pot_cfg.style, getattr(pot_cfg, "file", None))
+        w.write_run(deck.text, deck.file, deck.title, pot_cfg.style, getattr(pot_cfg, "file", None),
+                    derived=deck.derived)
         g = w.h5.create_group("patch_test")
         ds = g.create_dataset("max_residual", data=residual)
         ds.attrs["schemes"] = list(pt.schemes)

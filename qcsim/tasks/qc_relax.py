@@ -34,13 +34,14 @@ def method_of(deck) -> str:
     return method
 
 
-def check(deck, ctx) -> None:
-    """The solver suits the scheme, the model fits, the defect lies in the core."""
+def check(deck, ctx):
+    """The solver suits the scheme, the model fits, the defect lies in the core;
+    returns the deck with its lattice constant resolved."""
     qc, defect, settings = deck["qc"], deck["defect"], deck["relax"]
     if qc.scheme == "qcf" and method_of(deck) != "fire":
         raise ctx.error("scheme qcf has no energy, so it needs a force-based solver: "
                         "use method: fire", ("relax", "method"))
-    check_qc(deck, ctx, (qc.scheme,), settings.skin)
+    deck = check_qc(deck, ctx, (qc.scheme,), settings.skin)
     slab = deck["crystal"].slab()
     sites = defect.site_list()
     if defect.deck_variant == "microcrack":
@@ -55,6 +56,7 @@ def check(deck, ctx) -> None:
                             ("defect", "half_length"))
     else:
         sites_in_core(slab, qc, sites, ctx, lambda k: ("defect", "sites", k))
+    return deck
 
 
 def summary(deck) -> str:
@@ -185,7 +187,8 @@ def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> N
     planar[:, mesh.dim:] = 0.0  # the mesh plane; a node's z within the period is in /model
     mean_beta = regions.element_weights(mesh) / mesh.volumes_t
     with ResultsWriter(stage.path("results.h5"), task="qc-relax") as w:
-        w.write_run(deck.text, deck.file, deck.title, pot_cfg.style, getattr(pot_cfg, "file", None))
+        w.write_run(deck.text, deck.file, deck.title, pot_cfg.style, getattr(pot_cfg, "file", None),
+                    derived=deck.derived)
         w.append("relax", units={"energy": "eV", "max_force": "eV/A"},
                  energy=result.energy_k, max_force=result.max_force_k)
         w.set_attrs("relax", converged=bool(result.converged), iterations=int(result.iterations),

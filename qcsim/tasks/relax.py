@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 MAX_NEIGHBOURS = 1000
 
 
-def check(deck, ctx) -> None:
-    """Cross-section checks: the element is covered, the density is plausible."""
+def check(deck, ctx):
+    """Cross-section checks: the element is covered, the lattice constant is the
+    potential's (computed when left out), the density is plausible; returns the
+    deck with its lattice constant resolved."""
     from qcsim.potentials import make_potential
+    from qcsim.tasks._reference import resolve_lattice_constant
 
     potential, structure = deck["potential"], deck["structure"]
     loaded = make_potential(potential.style, **potential.kwargs())
@@ -32,6 +35,8 @@ def check(deck, ctx) -> None:
     if species is not None and structure.element not in species:
         raise ctx.error(f"element {structure.element!r} is not covered by the potential "
                         f"(it has: {', '.join(species)})", ("structure", "element"))
+    deck = resolve_lattice_constant(deck, ctx, "structure", structure.crystal)
+    structure = deck["structure"]
     per_volume = structure.crystal_density()
     reach = loaded.cutoff + deck["relax"].skin
     neighbours = per_volume * 4.0 / 3.0 * math.pi * reach ** 3
@@ -39,6 +44,7 @@ def check(deck, ctx) -> None:
         raise ctx.error(f"a = {structure.a:g} A puts about {neighbours:,.0f} atoms within "
                         f"cutoff + skin = {reach:.3g} A of each atom (expected at most "
                         f"{MAX_NEIGHBOURS}); is a in angstrom?", ("structure", "a"))
+    return deck
 
 
 def summary(deck) -> str:
@@ -97,7 +103,8 @@ def run(deck, stage) -> TaskOutcome:
     forces = atoms.get_forces()
     energy = atoms.get_potential_energy()
     with ResultsWriter(stage.path("results.h5"), task="relax") as w:
-        w.write_run(deck.text, deck.file, deck.title, pot.style, getattr(pot, "file", None))
+        w.write_run(deck.text, deck.file, deck.title, pot.style, getattr(pot, "file", None),
+                    derived=deck.derived)
         w.append("relax", units={"energy": "eV", "max_force": "eV/A"},
                  energy=result.energy_k, max_force=result.max_force_k)
         w.set_attrs("relax", converged=bool(result.converged), iterations=int(result.iterations),

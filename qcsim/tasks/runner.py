@@ -101,6 +101,16 @@ class StopGuard:
             raise StopRequested()
 
 
+def reference_line(deck) -> str:
+    """One line on the deck's reference crystal: the lattice constant used and why."""
+    d = deck.derived
+    if d["a"] == d["a_equilibrium"]:
+        return f"lattice constant a = {d['a']:.6f} A (the potential's equilibrium value)"
+    return (f"lattice constant a = {d['a']:g} A (the potential's equilibrium value is "
+            f"{d['a_equilibrium']:.6f} A; reference crystal under {d['reference_pressure']:.3g} "
+            "GPa)")
+
+
 def output_dir_for(deck, override: str | Path | None = None) -> Path:
     """``-o`` if given, else the deck's ``output.dir``, else ``results/<deck name>``."""
     if override is not None:
@@ -138,6 +148,8 @@ def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None 
             from qcsim import __version__
 
             log.info("qcsim %s: task %s from %s -> %s", __version__, deck.task, deck.file, folder)
+            if "a" in deck.derived:
+                log.info("%s", reference_line(deck))
             try:
                 outcome = spec.run(deck, stage, options) if spec.takes_options else \
                     spec.run(deck, stage)

@@ -4,7 +4,7 @@ Example (the (111)[-110] orientation used for cracks in fcc metals)::
 
     crystal:
       lattice: fcc
-      a: 3.615
+      a: 3.615          # optional: default the potential's equilibrium value
       orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]]   # Miller directions of x, y, z
       element: Cu
 
@@ -13,10 +13,10 @@ The model is periodic along z with the shortest lattice period along
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qcsim.deck.schema import param, section
-from qcsim.deck.types import Choice, Float, Int, ListOf, Str
+from qcsim.deck.types import Bool, Choice, Float, Int, ListOf, Str
 
 __all__ = ["CrystalSettings", "LATTICES"]
 
@@ -33,7 +33,13 @@ class CrystalSettings:
     """Lattice, lattice constant, orientation and element of the crystal."""
 
     lattice: str = param(Choice(LATTICES), doc="crystal structure")
-    a: float = param(Float(gt=0), doc="cubic lattice constant", units="A")
+    a: float | None = param(Float(gt=0), None,
+                            doc="cubic lattice constant; default: the potential's own "
+                                "zero-pressure value, computed (a value that leaves the "
+                                "crystal under more than 0.5 GPa is an error)", units="A")
+    allow_strained: bool = param(Bool(), False,
+                                 doc="accept an 'a' that is not the potential's equilibrium "
+                                     "value (a deliberately strained reference crystal)")
     orient: tuple[tuple[int, int, int], ...] = param(
         ListOf(ListOf(Int(), length=3), length=3), _CUBIC,
         doc="Miller directions [h, k, l] of the lab x, y and z axes: mutually orthogonal "
@@ -65,9 +71,10 @@ class CrystalSettings:
         for k, d in enumerate(cfg.orient):
             if not any(d):
                 raise ctx.error(f"direction {k} ({'xyz'[k]}) is [0, 0, 0]", path + ("orient", k))
+        # The geometry does not depend on a, which the task may only compute later.
+        probe = replace(cfg, a=1.0)
         try:
-            crystal = cfg.build()
-            period = crystal.period_along(2) / cfg.a
+            period = probe.build().period_along(2)
         except GeometryError as exc:
             raise ctx.error(str(exc), path + ("orient",)) from None
         if period > MAX_PERIOD_IN_A:
@@ -75,7 +82,7 @@ class CrystalSettings:
                             f"{period:.3g} a; slab mode allows at most {MAX_PERIOD_IN_A:g} a "
                             "(choose a low-index z direction)", path + ("orient", 2))
         try:
-            cfg.slab()
+            probe.slab()
         except GeometryError as exc:
             raise ctx.error(str(exc), path + ("orient",)) from None
         return cfg

@@ -7,7 +7,7 @@ at random (``rattle``, ``seed``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,6 +45,11 @@ class _Common:
     def sites(self):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    @property
+    def crystal(self) -> str:
+        """The lattice of the reference crystal."""
+        return self.lattice
+
     def build(self):
         """The structure as ``ase.Atoms`` (perfect sites, minus vacancies, rattled)."""
         atoms = self.sites()
@@ -61,12 +66,14 @@ class _Common:
     def check(cls, cfg, ctx, path):
         _check_element(cfg, ctx, path)
         cfg.check_geometry(ctx, path)
-        estimate = cfg.site_count_estimate()
+        # Site counts do not depend on a, which the task may only compute later.
+        probe = cfg if cfg.a is not None else replace(cfg, a=1.0)
+        estimate = probe.site_count_estimate()
         if estimate > MAX_SITES:
             raise ctx.error(f"this structure would have {estimate:,} sites, more than the "
                             f"limit of {MAX_SITES:,}", path + ("size",))
         try:
-            n = len(cfg.sites())
+            n = len(probe.sites())
         except (ValueError, AssertionError) as exc:
             raise ctx.error(f"ase.build cannot make this structure: {exc}", path) from None
         if isinstance(cfg.vacancy, tuple):
@@ -105,7 +112,13 @@ class BulkStructure(_Common):
 
     element: str = param(Str(), doc="chemical symbol of the atoms")
     lattice: str = param(Choice(LATTICES), doc="crystal structure")
-    a: float = param(Float(gt=0), doc="cubic lattice constant", units="A")
+    a: float | None = param(Float(gt=0), None,
+                            doc="cubic lattice constant; default: the potential's own "
+                                "zero-pressure value, computed (a value that leaves the "
+                                "crystal under more than 0.5 GPa is an error)", units="A")
+    allow_strained: bool = param(Bool(), False,
+                                 doc="accept an 'a' that is not the potential's equilibrium "
+                                     "value (a deliberately strained reference crystal)")
     size: tuple[int, int, int] = param(ListOf(Int(ge=1), length=3),
                                        doc="number of cubic unit cells along x, y, z")
     vacancy: bool | tuple[int, ...] = param(_VACANCY, False,
@@ -131,7 +144,13 @@ class SlabStructure(_Common):
     element: str = param(Str(), doc="chemical symbol of the atoms")
     lattice: str | None = param(Choice(LATTICES), None,
                                 doc="crystal structure (implied by a named surface)")
-    a: float = param(Float(gt=0), doc="cubic lattice constant", units="A")
+    a: float | None = param(Float(gt=0), None,
+                            doc="cubic lattice constant; default: the potential's own "
+                                "zero-pressure value, computed (a value that leaves the "
+                                "crystal under more than 0.5 GPa is an error)", units="A")
+    allow_strained: bool = param(Bool(), False,
+                                 doc="accept an 'a' that is not the potential's equilibrium "
+                                     "value (a deliberately strained reference crystal)")
     surface: str | tuple[int, int, int] = param(
         OneOf(((str, Choice(NAMED_SURFACES)), (list, ListOf(Int(), length=3)))),
         doc="a named surface (orthogonal cell, ase.build.fcc111 etc.) or Miller indices "
