@@ -32,13 +32,14 @@ examples:
   qcsim run input_decks/cu_vacancy.yaml        run it (results in results/cu_vacancy/)
   qcsim run deck.yaml -o out/                  choose the output folder
   qcsim run crack.yaml --restart out/results.h5   continue a crack study from its checkpoint
+  qcsim run deck.yaml --overwrite              replace the outputs of an earlier run
   qcsim info                                   version, tasks, potential styles
 
 exit codes: 0 success, 2 bad deck or input, 3 not converged (results kept,
 marked converged = False), 1 cannot write outputs, 130 interrupted (Ctrl-C),
 143 terminated (SIGTERM). A run that fails or is stopped leaves no outputs,
 except task crack: its outputs and checkpoint are kept from the first load
-step on, and SIGTERM says how to continue with --restart.
+step on, and Ctrl-C or SIGTERM says how to continue with --restart.
 """
 
 
@@ -53,9 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p_run = sub.add_parser("run", help="validate a deck, then run its task",
-                           description="Validate DECK completely, then run its task. Outputs "
-                                       "(results.h5, final.extxyz, run.log) appear together "
-                                       "at the end or not at all.")
+                           description="Validate DECK completely, then run its task. An output "
+                                       "folder that already holds results is left untouched "
+                                       "and the run refused, unless --restart continues them "
+                                       "or --overwrite replaces them. Outputs (results.h5, "
+                                       "extxyz, run.log, plots) appear together at the end or "
+                                       "not at all, except for task crack, whose outputs and "
+                                       "checkpoint are written from the first load step on "
+                                       "and kept when the run stops.")
     p_run.add_argument("deck", metavar="DECK", help="the input deck (.yaml)")
     p_run.add_argument("-o", "--output", metavar="OUTDIR", default=None,
                        help="output folder (default: the deck's output.dir, else "
@@ -63,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--restart", metavar="RESULTS", default=None,
                        help="continue from the checkpoint in this results file (task crack; "
                             "the deck must describe the same study)")
+    p_run.add_argument("--overwrite", action="store_true",
+                       help="replace the outputs of an earlier run in the output folder "
+                            "(without it, a folder that holds results is left untouched "
+                            "and the run refused)")
     verbosity = p_run.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true",
                            help="print warnings only (and no progress bar)")
@@ -87,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_trap.add_argument("-o", "--output", metavar="OUTDIR", default=None,
                         help="output folder (default: the deck's output.dir, else "
                              "results/<deck name>)")
+    p_trap.add_argument("--overwrite", action="store_true",
+                        help="replace the studies of an earlier scan in OUTDIR")
     p_trap.add_argument("-q", "--quiet", action="store_true", help="print warnings only")
 
     sub.add_parser("info", help="print the version, tasks and potential styles",
@@ -166,7 +178,8 @@ def cmd_run(args) -> int:
     deck = load_deck(args.deck)
     try:
         with _running(args.quiet, args.verbose):
-            report = run_deck(deck, args.output, restart=args.restart, progress=not args.quiet)
+            report = run_deck(deck, args.output, restart=args.restart, progress=not args.quiet,
+                              overwrite=args.overwrite)
     except OSError as exc:
         return _fail(f"cannot write outputs: {exc}", 1)
     names = ", ".join(p.name for p in report.files)
@@ -181,7 +194,8 @@ def cmd_trapping(args) -> int:
     deck = load_deck(args.deck)
     try:
         with _running(args.quiet, False):
-            results = scan(deck, args.tips, args.output, progress=not args.quiet)
+            results = scan(deck, args.tips, args.output, progress=not args.quiet,
+                           overwrite=args.overwrite)
     except OSError as exc:
         return _fail(f"cannot write outputs: {exc}", 1)
     print(f"{args.deck}: {band_message(results)}; table in "

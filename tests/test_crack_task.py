@@ -187,6 +187,29 @@ def test_restart_refuses_another_study(full_run, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_finished_study_is_never_overwritten_silently(full_run, tmp_path, capsys):
+    import hashlib
+    import shutil
+
+    deck3, out3 = full_run
+    out = tmp_path / "out"
+    shutil.copytree(out3, out)
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+    code, _, err = run_cli(["run", "-q", deck3, "-o", out], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "already holds a crack study of 3 load steps" in err
+    assert f"--restart {out / 'results.h5'}" in err and "--overwrite" in err
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()} == before
+    code, _, err = run_cli(["run", "-q", deck3, "-o", out, "--overwrite"], capsys)
+    assert code == 0, err
+    with h5py.File(out / "results.h5") as h5:
+        assert len(h5["steps/K"]) == 3 and "restart_step" not in h5["run"].attrs
+    # a restart from the folder's own results is not an overwrite
+    code, _, err = run_cli(["run", "-q", deck3, "-o", out, "--restart", out / "results.h5"],
+                           capsys)
+    assert code == 0, err
+
+
 def test_restart_needs_a_checkpoint(tmp_path, capsys):
     deck = write(tmp_path, "d.yaml", SMALL)
     code, _, err = run_cli(["run", deck, "--restart", tmp_path / "nothing.h5"], capsys)

@@ -46,6 +46,12 @@ def test_trapping_runs_each_tip_and_writes_the_table(tmp_path, capsys):
             assert h5["steps/advanced"][:].dtype == bool
         assert r["event"] == "none"  # 0.40 K_G: far below any event
     assert "no event at any of the 2 tip positions" in capsys.readouterr().out
+    # the same scan again is refused before anything runs, and nothing changes
+    before = (tmp_path / "out" / "tip_1" / "results.h5").read_bytes()
+    assert main(["trapping", str(path), "--tips", "2", "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "tip_0 already holds a crack study of 2 load steps" in err and "--overwrite" in err
+    assert (tmp_path / "out" / "tip_1" / "results.h5").read_bytes() == before
 
 
 def test_band_message_gives_the_range():

@@ -23,7 +23,7 @@ from qcsim.io.staging import OutputStage
 from qcsim.tasks.base import RunOptions, TaskOutcome, load_tasks
 
 __all__ = ["RunReport", "RunStopped", "StopRequested", "StopGuard", "run_deck",
-           "output_dir_for"]
+           "output_dir_for", "previous_run", "refuse_to_overwrite"]
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +121,49 @@ def output_dir_for(deck, override: str | Path | None = None) -> Path:
     return Path("results") / Path(deck.file).stem
 
 
+def previous_run(folder: Path) -> str | None:
+    """What earlier run's outputs ``folder`` holds ("a crack study of 21 load steps,
+    written ..."), or None when it holds none."""
+    import h5py
+
+    results, log_file = folder / "results.h5", folder / "run.log"
+    if not results.exists():
+        return f"the log of an earlier run ({log_file})" if log_file.exists() else None
+    try:
+        with h5py.File(results, "r") as f:
+            task, when = f.attrs.get("task", "?"), f.attrs.get("created", "?")
+            steps = f["steps"]["K"].shape[0] if "steps/K" in f else None
+    except (OSError, KeyError):
+        return f"an earlier run's {results.name} (not readable as results)"
+    what = f"a {task} study of {steps} load steps" if steps is not None else f"a {task} run"
+    return f"{what} (results.h5 written {when})"
+
+
+def refuse_to_overwrite(deck, folder: Path, restart: Path | None, flag: str = "run") -> None:
+    """A QCSimError when ``folder`` holds an earlier run that this one would replace
+    (``restart`` continuing from that folder's own results is not a replacement)."""
+    if restart is not None and Path(restart).resolve() == (folder / "results.h5").resolve():
+        return
+    held = previous_run(folder)
+    if held is None:
+        return
+    spec = load_tasks()[deck.task]
+    out = "" if folder == output_dir_for(deck) else f" -o {folder}"
+    options = ["write elsewhere with -o OUTDIR", "replace it with --overwrite"]
+    if spec.restartable and flag == "run" and (folder / "results.h5").exists():
+        options.insert(0, f"continue it with: qcsim run {deck.file}{out} --restart "
+                          f"{folder / 'results.h5'}")
+    raise QCSimError(f"{folder} already holds {held}; nothing was changed: "
+                     + "; or ".join(options))
+
+
 def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None = None,
-             progress: bool = True) -> RunReport:
+             progress: bool = True, overwrite: bool = False) -> RunReport:
     """Run ``deck``'s task; raise ConvergenceError (after writing) if its goal was not met.
 
     ``restart``: continue from the checkpoint in this results file (tasks that
-    checkpoint); ``progress``: allow a progress bar.
+    checkpoint); ``progress``: allow a progress bar; ``overwrite``: replace the
+    outputs of an earlier run in the output folder (refused otherwise).
     """
     spec = load_tasks()[deck.task]
     if restart is not None and not spec.restartable:
@@ -135,6 +172,8 @@ def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None 
                          f"(--restart is for task {', '.join(restartable)})")
     options = RunOptions(restart=None if restart is None else Path(restart), progress=progress)
     folder = output_dir_for(deck, outdir)
+    if not overwrite:
+        refuse_to_overwrite(deck, folder, options.restart)
     root = logging.getLogger("qcsim")
     with OutputStage(folder) as stage:
         handler = logging.FileHandler(stage.path("run.log"), encoding="utf-8")

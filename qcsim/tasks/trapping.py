@@ -88,20 +88,28 @@ def first_event(results_h5) -> tuple[float, float, str]:
         return float(steps["K"][i]), float(steps["K_over_K_G"][i]), kind
 
 
-def scan(deck, n: int, outdir, progress: bool = True) -> list[TipResult]:
-    """Run the crack study of ``deck`` at ``n`` tip positions; write ``trapping.csv``."""
-    from qcsim.tasks.runner import output_dir_for, run_deck
+def scan(deck, n: int, outdir, progress: bool = True,
+         overwrite: bool = False) -> list[TipResult]:
+    """Run the crack study of ``deck`` at ``n`` tip positions; write ``trapping.csv``.
+
+    ``overwrite``: replace the studies of an earlier scan (refused otherwise, before
+    anything runs)."""
+    from qcsim.tasks.runner import output_dir_for, refuse_to_overwrite, run_deck
 
     if deck.task != "crack":
         raise QCSimError(f"{deck.file}: qcsim trapping needs a deck of task crack, not "
                          f"{deck.task!r}")
     root = Path(output_dir_for(deck, outdir))
+    tips = tip_positions(deck, n)
+    if not overwrite:
+        for k in range(len(tips)):
+            refuse_to_overwrite(deck, root / f"tip_{k}", None, flag="trapping")
     results = []
-    for k, tip in enumerate(tip_positions(deck, n)):
+    for k, tip in enumerate(tips):
         sub = deck_at_tip(deck, tip)
         folder = root / f"tip_{k}"
         log.info("tip position %d of %d: crack.tip_x = %.5f A -> %s", k + 1, n, tip, folder)
-        run_deck(sub, folder, progress=progress)
+        run_deck(sub, folder, progress=progress, overwrite=overwrite)
         K, f, kind = first_event(folder / "results.h5")
         results.append(TipResult(tip, K, f, kind, folder))
         log.info("tip_x = %.5f A: first event %s", tip,
