@@ -122,6 +122,8 @@ def _setup_console_logging(quiet: bool, verbose: bool) -> tuple[logging.Handler,
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.setLevel(level)
+    # Records meant for run.log only: the error line on stderr says the same once.
+    handler.addFilter(lambda record: not getattr(record, "file_only", False))
     root = logging.getLogger("qcsim")
     old_level = root.level
     root.addHandler(handler)
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     except QCSimError as exc:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted (Ctrl-C)", 130)
 
 
 if __name__ == "__main__":

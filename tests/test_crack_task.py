@@ -231,9 +231,12 @@ def test_a_failed_step_stops_the_run_and_keeps_the_results(tmp_path, capsys):
     assert (tmp_path / "o" / "crack_tip.png").is_file()
 
 
-# -- SIGTERM -------------------------------------------------------------------------
+# -- SIGTERM and Ctrl-C ----------------------------------------------------------------
 @pytest.mark.skipif(os.name != "posix", reason="SIGTERM")
-def test_sigterm_keeps_a_checkpoint_to_continue_from(tmp_path, capsys):
+@pytest.mark.parametrize("signum, code, reason", [
+    (signal.SIGTERM, 143, "terminated by SIGTERM"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")])
+def test_a_stopped_study_keeps_a_checkpoint_to_continue_from(tmp_path, capsys, signum, code,
+                                                            reason):
     text = SMALL.replace("{start: 0.40, end: 0.44, step: 0.02, unit: K_G}",
                          "{start: 0.400, end: 0.450, step: 0.001, unit: K_G}")
     deck = write(tmp_path, "long.yaml", text)
@@ -245,16 +248,18 @@ def test_sigterm_keeps_a_checkpoint_to_continue_from(tmp_path, capsys):
         for line in proc.stdout:
             if line.startswith("step 1/") or time.monotonic() > deadline:
                 break
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        proc.send_signal(signum)
+        rest, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 143
+    assert proc.returncode == code
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("qcsim: error: terminated by SIGTERM after "
-                                                   "load step ")
+    assert len(lines) == 1 and lines[0].startswith(f"qcsim: error: {reason} after load step ")
     assert f"--restart {out / 'results.h5'}" in lines[0]
+    assert reason not in rest  # said once, on stderr
+    log_lines = (out / "run.log").read_text().splitlines()
+    assert f"{reason} after load step" in log_lines[-1] and "--restart" in log_lines[-1]
     with h5py.File(out / "results.h5") as h5:
         ck = h5["checkpoint"]
         done = int(ck.attrs["step_index"])

@@ -4,9 +4,11 @@ Operations and their triggers: every load step appends a row to ``/steps``;
 every ``output.every`` steps (and the last, and a step that fails) a frame is
 written; every ``output.checkpoint_every`` steps (and the last) a checkpoint,
 the XDMF index and (at most every 30 s) the plots, after which the outputs are
-committed to their final names.  SIGTERM is held while anything is being
-written; otherwise it stops the step in progress at once, and the checkpoint
-of the last completed step is written before the run ends (exit code 143).
+committed to their final names.  SIGTERM and Ctrl-C are held while anything
+is being written; otherwise they stop the step in progress at once, and the
+checkpoint of the last completed step is written before the run ends (exit
+code 143, or 130 for Ctrl-C) with the command that continues it, on the
+terminal and in run.log.
 """
 from __future__ import annotations
 
@@ -119,19 +121,20 @@ def step_loop(deck, stage, options, study, K_G: float, gamma: float, ckpt) -> Ta
         with StopGuard() as guard:
             try:
                 return loop.run(todo, guard)
-            except StopRequested:
+            except StopRequested as stop:
                 if loop.saved is None:  # nothing published yet: as the other tasks do
-                    raise RunStopped("terminated by SIGTERM; outputs of this run removed",
-                                     keep_outputs=False) from None
+                    raise RunStopped(f"{stop.reason}; outputs of this run removed",
+                                     exit_code=stop.exit_code, keep_outputs=False) from None
                 with guard.critical():
                     if loop.saved is not loop.last:
                         out.checkpoint(loop.last)
                     out.publish(loop.last, force_plots=True)
                 st = loop.last.state
-                raise RunStopped(f"terminated by SIGTERM after load step {st['step_index']} of "
+                raise RunStopped(f"{stop.reason} after load step {st['step_index']} of "
                                  f"{loop.total} (K = {st['K'] / MPA:.5g} MPa*sqrt(m)); outputs "
                                  f"and a checkpoint kept in {stage.final_dir}; continue with: "
-                                 f"{continue_command(deck, stage)}") from None
+                                 f"{continue_command(deck, stage)}",
+                                 exit_code=stop.exit_code) from None
     finally:
         out.close()
 

@@ -28,6 +28,8 @@ __all__ = ["RunReport", "RunStopped", "StopRequested", "StopGuard", "run_deck",
 log = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+FILE_ONLY = {"file_only": True}
+"""``extra=`` of a record for run.log only: the command line prints it as its error line."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class RunReport:
 
 
 class RunStopped(QCSimError):
-    """A task stopped before its end (SIGTERM: exit code 143).
+    """A task stopped before its end (SIGTERM: exit code 143, Ctrl-C: 130).
 
     ``keep_outputs``: what it wrote is valid (a checkpoint to continue from) and
     is kept; otherwise its outputs are removed, as for any failed run.
@@ -52,53 +54,71 @@ class RunStopped(QCSimError):
 
 
 class StopRequested(BaseException):
-    """Raised inside a task by :class:`StopGuard` when SIGTERM arrives (BaseException,
-    so that no ``except Exception`` of a solver or an analysis swallows it)."""
+    """Raised inside a task by :class:`StopGuard` when SIGTERM or SIGINT (Ctrl-C)
+    arrives (BaseException, so that no ``except Exception`` of a solver or an
+    analysis swallows it); ``signum`` says which."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """130 for Ctrl-C, 143 for SIGTERM (128 + the signal number)."""
+        return 130 if self.signum == signal.SIGINT else 143
+
+    @property
+    def reason(self) -> str:
+        return "interrupted (Ctrl-C)" if self.signum == signal.SIGINT else "terminated by SIGTERM"
 
 
 class StopGuard:
-    """SIGTERM handling for tasks that keep their outputs when stopped.
+    """SIGTERM and Ctrl-C handling for tasks that keep their outputs when stopped.
 
-    While installed (``with StopGuard() as guard``), SIGTERM raises
+    While installed (``with StopGuard() as guard``), SIGTERM and SIGINT raise
     :class:`StopRequested` at once, except inside ``with guard.critical():``
-    blocks (writing results and checkpoints), where it is held until the block
-    ends, so that nothing is left half-written.  The previous handler is put back
-    on exit.  Outside the main thread (no signals there) it does nothing.
+    blocks (writing results and checkpoints), where they are held until the
+    block ends, so that nothing is left half-written.  The previous handlers
+    are put back on exit.  Outside the main thread (no signals there) it does
+    nothing.
     """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self):
         self._depth = 0
-        self.pending = False
-        self._old = None
+        self.pending: int | None = None
+        self._old: dict = {}
 
     def _handler(self, signum, frame):
         if self._depth:
-            self.pending = True
+            self.pending = self.pending or signum
             return
-        raise StopRequested()
+        raise StopRequested(signum)
 
     def __enter__(self) -> "StopGuard":
-        try:
-            self._old = signal.signal(signal.SIGTERM, self._handler)
-        except ValueError:  # not the main thread
-            self._old = None
+        for signum in self.SIGNALS:
+            try:
+                self._old[signum] = signal.signal(signum, self._handler)
+            except ValueError:  # not the main thread
+                break
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)
+        for signum, old in self._old.items():
+            signal.signal(signum, old)
 
     @contextlib.contextmanager
     def critical(self):
-        """A block that SIGTERM does not interrupt (it is raised at the block's end)."""
+        """A block that SIGTERM and Ctrl-C do not interrupt (they are raised at its end)."""
         self._depth += 1
         try:
             yield
         finally:
             self._depth -= 1
         if not self._depth and self.pending:
-            self.pending = False
-            raise StopRequested()
+            signum, self.pending = self.pending, None
+            raise StopRequested(signum)
 
 
 def reference_line(deck) -> str:
@@ -193,14 +213,14 @@ def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None 
                 outcome = spec.run(deck, stage, options) if spec.takes_options else \
                     spec.run(deck, stage)
             except RunStopped as exc:
-                log.warning("%s", exc)
+                log.warning("%s", exc, extra=FILE_ONLY)  # the command line prints it once
                 if exc.keep_outputs:
                     stage.commit()
                 raise
             if outcome.ok:
                 log.info("done: %s", outcome.message)
             else:
-                log.warning("%s", outcome.message)
+                log.warning("%s", outcome.message, extra=FILE_ONLY)
         finally:
             root.removeHandler(handler)
             root.setLevel(old_level)
