@@ -88,12 +88,18 @@ def test_outputs_of_a_crack_run(full_run):
                                                      "correction"))
         np.testing.assert_allclose(parts, steps["energy"][:], rtol=1e-10)
         assert not steps["emitted"][:].any() and steps["n_dislocations"][:].max() == 0
-        assert sorted(h5["frames"], key=int) == ["0", "1", "2"]
+        assert sorted(h5["frames"], key=int) == ["00000", "00001", "00002"]
         ck = h5["checkpoint"]
         assert ck.attrs["valid"] and ck.attrs["step_index"] == 3 and ck.attrs["n_steps"] == 3
-        assert ck["U_nc"].shape == h5["frames/2/displacement"].shape
-        np.testing.assert_array_equal(ck["U_nc"][:], h5["frames/2/displacement"][:])
+        assert ck["U_nc"].shape == h5["frames/00002/displacement"].shape
+        np.testing.assert_array_equal(ck["U_nc"][:], h5["frames/00002/displacement"][:])
         assert "crack" in ck["deck_text"][()].decode()
+        for k, g in enumerate(h5["frames"].values()):  # listed by name = in step order
+            assert g.attrs["step"] == k + 1 and g.attrs["K_units"] == "MPa*sqrt(m)"
+            assert g.attrs["crack_tip_x_units"] == "A" and g.attrs["energy_units"] == "eV"
+        model_energy = steps["energy"][:]
+        assert h5["run"].attrs["a"] == 3.615
+        assert h5["run"].attrs["a_equilibrium"] == pytest.approx(3.6149, abs=1e-4)
     grids = ET.parse(out / "results.xdmf").getroot().findall(".//Grid[@GridType='Uniform']")
     assert len(grids) == 3
     times = [float(g.find("Time").get("Value")) for g in grids]
@@ -109,7 +115,28 @@ def test_outputs_of_a_crack_run(full_run):
     assert {"csp", "structure", "region", "beta", "slip"} <= set(frames[0].arrays)
     assert frames[0].arrays["slip"].shape == (len(frames[0]), 3)
     assert frames[0].get_forces().shape == (len(frames[0]), 3)
+    for a, E in zip(frames, model_energy):
+        # each energy says what it is: the model's (the table's) and the atoms' share
+        assert "energy" not in a.info and a.info["model_energy"] == pytest.approx(E, rel=1e-12)
+        assert a.info["atoms_energy"] == pytest.approx(a.get_potential_energies().sum())
+        # the box OVITO draws (cell from Origin) encloses every atom
+        lo = np.asarray(a.info["Origin"])
+        rel = a.positions - lo
+        assert np.all(rel[:, :2] > 0) and np.all(rel[:, :2] < a.cell.lengths()[:2])
+        assert np.all(rel[:, 2] > -1e-9) and np.all(rel[:, 2] < a.cell[2, 2])
+        assert a.positions[:, 0].min() < 0  # the model's frame: the tip near x = 0
     assert "Griffith load K_G" in (out / "run.log").read_text()
+
+
+def test_ovito_draws_a_box_around_the_atoms(full_run):
+    pytest.importorskip("ovito")
+    from ovito.io import import_file
+
+    _, out = full_run
+    data = import_file(str(out / "atoms.extxyz")).compute(2)
+    corner, edges = data.cell[:, 3], np.diag(data.cell[:, :3])
+    x = np.asarray(data.particles.positions)
+    assert np.all(x[:, :2] > corner[:2]) and np.all(x[:, :2] < corner[:2] + edges[:2])
 
 
 def test_validate_shows_the_load_steps(tmp_path, capsys):
@@ -145,7 +172,7 @@ def test_restart_drops_rows_after_the_checkpoint(full_run, tmp_path):
     with h5py.File(tmp_path / "new.h5", "w") as h5:
         copy_history(out / "results.h5", h5, n_steps=2, n_frames=1)
         assert all(len(ds) == 2 for ds in h5["steps"].values())
-        assert list(h5["frames"]) == ["0"]
+        assert list(h5["frames"]) == ["00000"]
         assert h5["steps/K"].attrs["units"] == "MPa*sqrt(m)"
 
 
@@ -171,7 +198,7 @@ def test_restart_equals_an_uninterrupted_run(full_run, tmp_path, capsys):
         np.testing.assert_allclose(b["checkpoint/U_nc"][:], a["checkpoint/U_nc"][:], rtol=0,
                                    atol=1e-10)
         np.testing.assert_array_equal(b["checkpoint/site_nk"][:], a["checkpoint/site_nk"][:])
-        assert sorted(b["frames"], key=int) == ["0", "1", "2"]
+        assert sorted(b["frames"], key=int) == ["00000", "00001", "00002"]
         assert b["run"].attrs["restart_step"] == 2
     import ase.io
 

@@ -149,8 +149,8 @@ def test_qc_relax_decks(tmp_path, capsys, deck_name, n_voids):
         assert m["n_atoms"] < m["n_nodes"] < m["n_sites"]
         assert m["n_dof"] == 3 * int(np.sum(~f["model/fixed"][:]))
         U = f["final/displacement"][:]
-        assert U.shape == (m["n_nodes"], 3) and f["frames/0/displacement"].shape == U.shape
-        assert np.array_equal(f["frames/0/region"][:] == 4, f["model/region"][:] == 4)
+        assert U.shape == (m["n_nodes"], 3) and f["frames/00000/displacement"].shape == U.shape
+        assert np.array_equal(f["frames/00000/region"][:] == 4, f["model/region"][:] == 4)
         assert np.sum(f["model/region"][:] == 4) == n_voids
         free = ~f["model/fixed"][:]
         assert np.linalg.norm(f["final/forces"][:][free], axis=1).max() <= fmax
@@ -220,7 +220,7 @@ def test_xdmf_temporal_frames_of_any_dimension(tmp_path):
     with h5py.File(tmp_path / "line.h5", "w") as f:
         write_mesh_frame(f, 0, X[:3, :1], [[0, 1], [1, 2]])
         write_xdmf(tmp_path / "line.xdmf", f, h5_name="line.h5")
-        assert f["frames/0/nodes"].shape == (3, 3)
+        assert f["frames/00000/nodes"].shape == (3, 3)
     assert ET.parse(tmp_path / "line.xdmf").find(".//Topology").get("TopologyType") == "Polyline"
 
 

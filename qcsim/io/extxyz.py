@@ -18,6 +18,8 @@ def write_extxyz(path: str | Path, atoms, energy: float | None = None,
 
     Columns: species, pos (A), forces (eV/A), energies (eV); ``energy`` in the
     comment line.  ``ase.io.read`` gives them back as ``atoms.calc.results``.
+    Scalars, texts and short numeric vectors of ``atoms.info`` (such as
+    ``Origin``, the cell's corner, which OVITO reads) go on the comment line.
     """
     import ase.io
     from ase.calculators.singlepoint import SinglePointCalculator
@@ -25,7 +27,8 @@ def write_extxyz(path: str | Path, atoms, energy: float | None = None,
     copy = atoms.copy()
     # Only plain values fit on the comment line (ase.build adds dicts to info).
     copy.info = {k: v for k, v in copy.info.items()
-                 if isinstance(v, (str, int, float, bool, np.integer, np.floating))}
+                 if isinstance(v, (str, int, float, bool, np.integer, np.floating))
+                 or (isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "if")}
     results = {}
     if energy is not None:
         results["energy"] = float(energy)

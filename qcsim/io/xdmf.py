@@ -9,7 +9,8 @@ displacement, and any node or element data.  Frames live in the HDF5 file::
     /frames/<k>/<name>         (n,) / (n, 3) node data, or (t,) / (t, 3) element data
     attrs of /frames/<k>: time, dim; attr ``center`` ("Node" or "Cell") on every field
 
-``k`` counts frames from 0 (load steps, later); ``time`` is what ParaView shows
+``k`` counts frames from 0, zero-padded to five digits (``/frames/00000``,
+``/frames/00001``...: listed by name, the frames come in step order); ``time`` is what ParaView shows
 on its time axis (a step index or a load parameter).  :func:`write_xdmf` then
 writes an XDMF 3 file (XML) that points into the HDF5 file: a temporal
 collection with one uniform grid per frame, geometry = reference positions,
@@ -26,9 +27,16 @@ from typing import Mapping
 import h5py
 import numpy as np
 
-__all__ = ["write_mesh_frame", "write_xdmf", "TOPOLOGY", "FRAMES"]
+__all__ = ["write_mesh_frame", "write_xdmf", "frame_name", "TOPOLOGY", "FRAMES"]
 
 FRAMES = "frames"
+
+
+def frame_name(index: int) -> str:
+    """The group name of frame ``index`` under ``/frames``: zero-padded ("00007"), so
+    that every tool that lists groups by name lists them in step order."""
+    return f"{int(index):05d}"
+
 
 # XDMF topology of a P1 simplex mesh of dimension d
 TOPOLOGY = {1: "Polyline", 2: "Triangle", 3: "Tetrahedron"}
@@ -59,7 +67,7 @@ def write_mesh_frame(h5: h5py.File | h5py.Group, index: int, nodes_nc: np.ndarra
                      node_data: Mapping[str, np.ndarray] | None = None,
                      element_data: Mapping[str, np.ndarray] | None = None,
                      time: float | None = None) -> h5py.Group:
-    """Write frame ``index`` under ``/frames/<index>`` of an open HDF5 file.
+    """Write frame ``index`` under ``/frames/<frame_name(index)>`` of an open HDF5 file.
 
     Parameters
     ----------
@@ -90,7 +98,7 @@ def write_mesh_frame(h5: h5py.File | h5py.Group, index: int, nodes_nc: np.ndarra
     U = np.zeros_like(X) if displacement_nc is None else np.asarray(displacement_nc, float)
     if U.shape != X.shape:
         raise ValueError(f"displacement: expected shape {X.shape}, got {U.shape}")
-    g = h5.require_group(FRAMES).create_group(str(int(index)))
+    g = h5.require_group(FRAMES).create_group(frame_name(index))
     g.attrs["time"] = float(index if time is None else time)
     g.attrs["dim"] = dim
     g.create_dataset("nodes", data=X).attrs["units"] = "A"

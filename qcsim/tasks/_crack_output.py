@@ -197,7 +197,9 @@ class CrackOutput:
                                            / mesh.volumes_t, **element_strains(mesh, U)},
                              time=rec.K / GPA_SQRT_A_PER_MPA_SQRT_M)
         g.attrs.update({"step": study.step_index, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
-                        "crack_tip_x": rec.crack_tip_x})
+                        "K_units": "MPa*sqrt(m)", "time_units": "MPa*sqrt(m) (time = K)",
+                        "crack_tip_x": rec.crack_tip_x, "crack_tip_x_units": "A",
+                        "energy": float(rec.energy), "energy_units": "eV"})
         if self.deck["output"].extxyz:
             self._atoms(rec, study)
 
@@ -217,9 +219,14 @@ class CrackOutput:
             atoms.arrays["structure"] = report.structure_i.astype(np.int32)
         except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
             log.debug("no per-atom structure in atoms.extxyz: %s", exc)
+        # Two energies, named for what they are: the whole model's (= /steps/energy) and
+        # the sum of the per-atom energies of the atoms written (computed on them alone).
         atoms.info.update({"frame": self.n_frames, "step": study.step_index,
                            "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
-                           "K_over_K_G": rec.K / self.K_G, "crack_tip_x": rec.crack_tip_x})
+                           "K_over_K_G": rec.K / self.K_G, "crack_tip_x": rec.crack_tip_x,
+                           "model_energy": float(rec.energy),
+                           "atoms_energy": float(energies.sum()),
+                           "units": "A, eV, eV/A, K in MPa*sqrt(m)"})
         for k, d in enumerate(sorted(rec.extra.get("dislocations", []),
                                      key=lambda d: -d.distance)):
             # dislocation k (0: farthest from the tip): core (A), Burgers vector, plane
@@ -230,8 +237,8 @@ class CrackOutput:
                                f"dislocation{k}_kind": d.kind})
         if study.slip_ic is not None:  # from the step's own dislocation analysis
             atoms.arrays["slip"] = study.slip_ic
-        write_extxyz(self._target("atoms.extxyz"), atoms, energy=float(energies.sum()),
-                     forces=forces, energies=energies, append=self._atoms_started)
+        write_extxyz(self._target("atoms.extxyz"), atoms, forces=forces, energies=energies,
+                     append=self._atoms_started)
         self._atoms_started = True
 
     # -- checkpoints and publishing ------------------------------------------------------

@@ -8,7 +8,7 @@ the defect-free lattice (bgfc, qce-gfc), and relaxed from the homogeneous
 state: L-BFGS for the energy-based schemes, FIRE for qcf (no energy).
 
 Writes ``results.h5`` (``/relax`` table, ``/model``, ``/final``, mesh frame
-``/frames/0``), ``results.xdmf`` (ParaView), ``final.extxyz`` (the atoms of
+``/frames/00000``), ``results.xdmf`` (ParaView), ``final.extxyz`` (the atoms of
 the model) and ``run.log``; see docs/decks.md.
 """
 from __future__ import annotations
@@ -81,10 +81,13 @@ def element_strains(mesh, U_nc) -> dict[str, np.ndarray]:
 def atoms_of(model, slab, element: str, U_nc, forces_nc):
     """The atoms present in the model (core, handshake, pad) as ``ase.Atoms``.
 
-    Positions are reference + displacement; the cell is periodic along z with
-    the slab period; per-atom arrays: forces (the model's nodal forces), region,
-    beta, node (mesh node index), energies (per-site energies of the atoms
-    present; pad atoms miss their outer neighbours, so theirs are not bulk-like).
+    Positions are reference + displacement, in the model's frame (the crack tip
+    or the defect near x = y = 0); the cell encloses the atoms with 5 A to spare
+    in x and y and is periodic along z with the slab period; its corner is
+    ``info["Origin"]`` (OVITO reads it, so the box drawn encloses the atoms).
+    Per-atom arrays: forces (the model's nodal forces), region, beta, node (mesh
+    node index), energies (per-site energies of the atoms present; pad atoms
+    miss their outer neighbours, so theirs are not bulk-like).
     """
     from ase import Atoms
 
@@ -92,12 +95,15 @@ def atoms_of(model, slab, element: str, U_nc, forces_nc):
 
     idx = model.regions.atoms
     x = model.mesh.X_nc[idx] + U_nc[idx]
-    span = np.ptp(x[:, :2], axis=0) + 10.0 if len(x) else np.ones(2)
+    margin = 5.0
+    lo = x[:, :2].min(axis=0) - margin if len(x) else np.zeros(2)
+    span = np.ptp(x[:, :2], axis=0) + 2 * margin if len(x) else np.ones(2)
     cell = np.diag([span[0], span[1], slab.Lz])
     nlist = NeighborList(model.potential.cutoff, 1.0)
     nlist.update(x, model.cell_cc, model.pbc_c)
     ev = model.potential.compute(nlist, x, model.types_n[idx], None, energies=True)
     atoms = Atoms([element] * len(idx), positions=x, cell=cell, pbc=(False, False, True))
+    atoms.info["Origin"] = np.array([lo[0], lo[1], 0.0])
     atoms.arrays["region"] = model.regions.flag_n[idx].astype(np.int32)
     atoms.arrays["beta"] = model.regions.beta_n[idx].astype(float)
     atoms.arrays["node"] = idx.astype(np.int32)
@@ -222,6 +228,8 @@ def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> N
         write_xdmf(stage.path("results.xdmf"), w.h5, h5_name="results.h5")
     if deck["output"].extxyz:
         atoms, energies, f_atoms = atoms_of(model, slab, deck["crystal"].element, U, forces)
+        atoms.info.update(model_energy=float(result.energy_k[-1]),
+                          atoms_energy=float(energies.sum()))
         write_extxyz(stage.path("final.extxyz"), atoms, forces=f_atoms, energies=energies)
 
 
