@@ -63,8 +63,8 @@ def test_outputs_of_a_crack_run(full_run):
 
     _, out = full_run
     names = {p.name for p in out.iterdir()}
-    assert names == {"results.h5", "results.xdmf", "atoms.extxyz", "crack_tip.png", "mesh.png",
-                     "run.log"}
+    assert names == {"results.h5", "results.xdmf", "atoms.extxyz", "crack_tip.png",
+                     "crack_atoms.png", "mesh.png", "run.log"}
     with h5py.File(out / "results.h5") as h5:
         assert h5.attrs["task"] == "crack"
         K_G = h5.attrs["K_G"]

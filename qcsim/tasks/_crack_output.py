@@ -7,7 +7,9 @@ while the study runs and survive a stopped run)::
                     /checkpoint (qcsim.io.checkpoint), /run; root attrs K_G, gamma...
     results.xdmf    the frames as a temporal collection for ParaView (time = K)
     atoms.extxyz    the atoms of every frame, one extxyz frame each
-    crack_tip.png   crack-tip position against K;  mesh.png  the mesh and the atoms
+    crack_tip.png   tip advance, dislocation distance and energy against K
+    crack_atoms.png the atoms near the tip by local structure (the last frame)
+    mesh.png        the mesh and the atoms by region
 """
 from __future__ import annotations
 
@@ -117,6 +119,7 @@ class CrackOutput:
                               "gamma": gamma, "gamma_units": "J/m^2"})
         self.n_rows = self.n_frames = 0
         self._plotted = -np.inf
+        self._picture = None  # the last frame's atoms for crack_atoms.png
         self._atoms_started = False
         if ckpt is not None:
             self._continue_from(ckpt)
@@ -200,10 +203,24 @@ class CrackOutput:
                         "K_units": "MPa*sqrt(m)", "time_units": "MPa*sqrt(m) (time = K)",
                         "crack_tip_x": rec.crack_tip_x, "crack_tip_x_units": "A",
                         "energy": float(rec.energy), "energy_units": "eV"})
-        if self.deck["output"].extxyz:
-            self._atoms(rec, study)
+        report = None
+        try:
+            from qcsim.analysis.defects import model_defects
 
-    def _atoms(self, rec, study) -> None:
+            report = model_defects(model, study.crystal)
+        except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
+            log.debug("no per-atom structure for this frame: %s", exc)
+        if report is not None:
+            atoms_n = np.asarray(report.index_i)
+            xy = (mesh.X_nc[atoms_n] + U[atoms_n])[:, :2]
+            self._picture = {"xy": xy, "structure": report.structure_i.copy(),
+                             "tip": (rec.crack_tip_x, study.y_plane),
+                             "cores": [d.core_xy for d in rec.extra.get("dislocations", [])],
+                             "step": study.step_index, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M}
+        if self.deck["output"].extxyz:
+            self._atoms(rec, study, report)
+
+    def _atoms(self, rec, study, report) -> None:
         from qcsim.io.extxyz import write_extxyz
         from qcsim.tasks.qc_relax import atoms_of
 
@@ -211,14 +228,9 @@ class CrackOutput:
         U = model.U_nc
         atoms, energies, forces = atoms_of(model, study.slab, study.crystal.element, U,
                                            model.forces(U))
-        try:
-            from qcsim.analysis.defects import model_defects
-
-            report = model_defects(model, study.crystal)
+        if report is not None and np.array_equal(report.index_i, atoms.arrays["node"]):
             atoms.arrays["csp"] = report.csp_i
             atoms.arrays["structure"] = report.structure_i.astype(np.int32)
-        except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
-            log.debug("no per-atom structure in atoms.extxyz: %s", exc)
         # Two energies, named for what they are: the whole model's (= /steps/energy) and
         # the sum of the per-atom energies of the atoms written (computed on them alone).
         atoms.info.update({"frame": self.n_frames, "step": study.step_index,
@@ -263,16 +275,31 @@ class CrackOutput:
         self.stage.commit()
 
     def plots(self, snap: Snapshot) -> None:
-        from qcsim.io.crack_plots import plot_mesh, plot_tip_vs_K
+        from qcsim.io.crack_plots import StudyCurves, plot_atoms, plot_mesh, plot_study
 
         t = time.perf_counter()
+        K_G = self.K_G / GPA_SQRT_A_PER_MPA_SQRT_M
         steps = self.h5[TABLE] if TABLE in self.h5 else None
         if steps is not None and self.n_rows:
             n = self.n_rows
-            plot_tip_vs_K(self._stage_path("crack_tip.png"), steps["K"][:n],
-                          steps["crack_tip_x"][:n], self.K_G / GPA_SQRT_A_PER_MPA_SQRT_M,
-                          steps["converged"][:n], steps["emitted"][:n],
-                          title=self.deck.title or "")
+            col = lambda name: np.asarray(steps[name][:n])  # noqa: E731
+            curves = StudyCurves(K=col("K"), K_G=K_G,
+                                 tip_advance=col("crack_tip_x") - self.deck["crack"].tip_x,
+                                 dislocation_distance=col("dislocation_distance"),
+                                 energy=col("energy"), n_dof=col("n_dof"),
+                                 converged=col("converged"), emitted=col("emitted"),
+                                 advanced=col("advanced"))
+            plot_study(self._stage_path("crack_tip.png"), curves, title=self.deck.title or "")
+        if self._picture is not None:
+            p = self._picture
+            far = max((np.hypot(c[0] - p["tip"][0], c[1] - p["tip"][1]) for c in p["cores"]),
+                      default=0.0)
+            reach = np.abs(p["xy"] - np.asarray(p["tip"])).max() if len(p["xy"]) else 40.0
+            half = float(min(max(40.0, 1.15 * far + 10.0), reach))
+            plot_atoms(self._stage_path("crack_atoms.png"), p["xy"], p["structure"], p["tip"],
+                       p["cores"], half_width=half,
+                       title=f"step {p['step']}: K = {p['K']:.4g} MPa*sqrt(m) "
+                             f"({p['K'] / K_G:.3f} K_G); atoms by local structure")
         st = snap.state
         qc = self.deck["qc"]
         plot_mesh(self._stage_path("mesh.png"), snap.X_nc, st["U_nc"], snap.elements_ta,
