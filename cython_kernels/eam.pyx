@@ -188,7 +188,8 @@ def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
            const int64_t[::1] offsets_e, const int32_t[::1] j_n, double cutsq,
            const double[::1] wfp_e, const double[::1] w_e, bint weighted,
            const double[::1] force_tab, int ntypes, int nr, double rdr,
-           double[:, ::1] f_ec, double[::1] epair_e, bint want_epair, double[::1] virial_6):
+           double[:, ::1] f_ec, double[::1] epair_e, bint want_epair, double[::1] virial_6,
+           double[:, ::1] virial_e6=None):
     """Forces of the weighted energy, per-entry pair energies, virial.
 
     Runs over the half list; pairs beyond the cutoff are dropped as in
@@ -198,56 +199,96 @@ def forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
     Accumulates forces into ``f_ec`` (n_ext, 3), half of every unweighted pair
     energy onto both entries of ``epair_e`` (n_ext,) when ``want_epair``, and
     the virial ``sum r_ij (x) f_ij`` into ``virial_6`` (xx, yy, zz, xy, xz, yz).
-    Returns the weighted pair energy.
+    When ``virial_e6`` (n_ext, 6) is given, half of every pair's virial
+    ``r_ij (x) f_ij`` is also added to each of its two entries, in the same
+    component order (LAMMPS's per-atom virial); without it that loop is not
+    compiled in.  Returns the weighted pair energy.
     """
     cdef Py_ssize_t n_ext = x_ec.shape[0]
     cdef double energy = 0.0
     cdef double v[6]
-    cdef int k
+    cdef int k, mode
+    cdef _ForceArgs a
     _check_entries(n_ext, type_e.shape[0], offsets_e.shape[0], f_ec.shape[0])
     _check_table(force_tab.shape[0], ntypes, nr, FORCE_STRIDE)
     if wfp_e.shape[0] < n_ext or (weighted and w_e.shape[0] < n_ext):
         raise ValueError("wfp_e and w_e need one value per entry")
     if (want_epair and epair_e.shape[0] < n_ext) or virial_6.shape[0] != 6:
         raise ValueError("epair_e needs one value per entry, virial_6 six")
+    if virial_e6 is not None and (virial_e6.shape[0] < n_ext or virial_e6.shape[1] != 6):
+        raise ValueError("virial_e6 needs six values per entry")
     if n_ext == 0 or offsets_e[n_ext] == 0:
         return 0.0
     if offsets_e[n_ext] > j_n.shape[0]:
         raise ValueError("offsets_e runs past the end of j_n")
-    cdef int32_t* j_k = NULL
-    cdef double* rsq_k = NULL
-    _scratch(_longest_row(&offsets_e[0], n_ext), &j_k, &rsq_k)
+    a.x, a.type_e, a.offsets, a.j_n = &x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0]
+    a.n_ext, a.cutsq, a.wfp_e, a.w_e = n_ext, cutsq, &wfp_e[0], &w_e[0]
+    a.tab, a.ntypes, a.nr, a.rdr = &force_tab[0], ntypes, nr, rdr
+    a.f, a.epair_e = &f_ec[0, 0], &epair_e[0]
+    a.virial_e = &virial_e6[0, 0] if virial_e6 is not None else NULL
+    _scratch(_longest_row(&offsets_e[0], n_ext), &a.j_k, &a.rsq_k)
+    mode = 4 * weighted + 2 * want_epair + (virial_e6 is not None)
     with nogil:
-        # constant flags: the compiler specialises the inlined loop for each case
-        if weighted and want_epair:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
-                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], True, &force_tab[0],
-                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], True, v)
-        elif weighted:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
-                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], True, &force_tab[0],
-                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], False, v)
-        elif want_epair:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
-                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], False, &force_tab[0],
-                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], True, v)
+        # constant flags, so that the compiler may specialise the loop for each case
+        if mode == 0:
+            energy = _forces(&a, False, False, False, v)
+        elif mode == 1:
+            energy = _forces(&a, False, False, True, v)
+        elif mode == 2:
+            energy = _forces(&a, False, True, False, v)
+        elif mode == 3:
+            energy = _forces(&a, False, True, True, v)
+        elif mode == 4:
+            energy = _forces(&a, True, False, False, v)
+        elif mode == 5:
+            energy = _forces(&a, True, False, True, v)
+        elif mode == 6:
+            energy = _forces(&a, True, True, False, v)
         else:
-            energy = _forces(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0],
-                             n_ext, cutsq, j_k, rsq_k, &wfp_e[0], &w_e[0], False, &force_tab[0],
-                             ntypes, nr, rdr, &f_ec[0, 0], &epair_e[0], False, v)
-    free(j_k)
-    free(rsq_k)
+            energy = _forces(&a, True, True, True, v)
+    free(a.j_k)
+    free(a.rsq_k)
     for k in range(6):
         virial_6[k] += v[k]
     return energy
 
 
-cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t* offsets,
-                           const int32_t* j_n, Py_ssize_t n_ext, double cutsq,
-                           int32_t* j_k, double* rsq_k,
-                           const double* wfp_e, const double* w_e, bint weighted,
-                           const double* tab, int ntypes, int nr, double rdr, double* f,
-                           double* epair_e, bint want_epair, double* v) noexcept nogil:
+cdef struct _ForceArgs:
+    const double* x
+    const int32_t* type_e
+    const int64_t* offsets
+    const int32_t* j_n
+    Py_ssize_t n_ext
+    double cutsq
+    int32_t* j_k
+    double* rsq_k
+    const double* wfp_e
+    const double* w_e
+    const double* tab
+    int ntypes
+    int nr
+    double rdr
+    double* f
+    double* epair_e
+    double* virial_e
+
+
+cdef inline double _forces(const _ForceArgs* a, bint weighted, bint want_epair,
+                           bint want_virial, double* v) noexcept nogil:
+    cdef const double* x = a.x
+    cdef const int32_t* type_e = a.type_e
+    cdef const int64_t* offsets = a.offsets
+    cdef const int32_t* j_n = a.j_n
+    cdef int32_t* j_k = a.j_k
+    cdef double* rsq_k = a.rsq_k
+    cdef const double* wfp_e = a.wfp_e
+    cdef const double* w_e = a.w_e
+    cdef const double* tab = a.tab
+    cdef double* f = a.f
+    cdef double* epair_e = a.epair_e
+    cdef double* sv = a.virial_e
+    cdef double cutsq = a.cutsq, rdr = a.rdr
+    cdef int ntypes = a.ntypes, nr = a.nr
     cdef Py_ssize_t e, k, j, nk
     cdef Py_ssize_t pair_stride = (nr + 1) * FORCE_STRIDE
     cdef const double* row_i
@@ -255,10 +296,12 @@ cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t
     cdef double xi, yi, zi, dx, dy, dz, r, p, recip
     cdef double rhoip, rhojp, z2, z2p, phi, phip, psip, fpair, wij, wfp_i, w_i
     cdef double fxi, fyi, fzi, fx, fy, fz, ephi_i
+    cdef double hxx, hyy, hzz, hxy, hxz, hyz
+    cdef double sxx = 0.0, syy = 0.0, szz = 0.0, sxy = 0.0, sxz = 0.0, syz = 0.0
     cdef double vxx = 0.0, vyy = 0.0, vzz = 0.0, vxy = 0.0, vxz = 0.0, vyz = 0.0
     cdef double energy = 0.0
     cdef int m
-    for e in range(n_ext):
+    for e in range(a.n_ext):
         if offsets[e] == offsets[e + 1]:
             continue
         xi = x[3 * e]
@@ -271,6 +314,13 @@ cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t
         fyi = 0.0
         fzi = 0.0
         ephi_i = 0.0
+        if want_virial:
+            sxx = 0.0
+            syy = 0.0
+            szz = 0.0
+            sxy = 0.0
+            sxz = 0.0
+            syz = 0.0
         nk = _within(x, j_n, e, offsets[e], offsets[e + 1], cutsq, j_k, rsq_k)
         for k in range(nk):
             j = j_k[k]
@@ -319,6 +369,25 @@ cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t
             vyz += dy * fz
             if want_epair:
                 epair_e[j] += 0.5 * phi
+            if want_virial:
+                hxx = 0.5 * dx * fx
+                hyy = 0.5 * dy * fy
+                hzz = 0.5 * dz * fz
+                hxy = 0.5 * dx * fy
+                hxz = 0.5 * dx * fz
+                hyz = 0.5 * dy * fz
+                sxx += hxx
+                syy += hyy
+                szz += hzz
+                sxy += hxy
+                sxz += hxz
+                syz += hyz
+                sv[6 * j] += hxx
+                sv[6 * j + 1] += hyy
+                sv[6 * j + 2] += hzz
+                sv[6 * j + 3] += hxy
+                sv[6 * j + 4] += hxz
+                sv[6 * j + 5] += hyz
         f[3 * e] += fxi
         f[3 * e + 1] += fyi
         f[3 * e + 2] += fzi
@@ -326,6 +395,13 @@ cdef inline double _forces(const double* x, const int32_t* type_e, const int64_t
             energy += ephi_i
         if want_epair:
             epair_e[e] += 0.5 * ephi_i
+        if want_virial:
+            sv[6 * e] += sxx
+            sv[6 * e + 1] += syy
+            sv[6 * e + 2] += szz
+            sv[6 * e + 3] += sxy
+            sv[6 * e + 4] += sxz
+            sv[6 * e + 5] += syz
     v[0] = vxx
     v[1] = vyy
     v[2] = vzz

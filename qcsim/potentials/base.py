@@ -26,12 +26,16 @@ class Evaluation:
     virial_cc : (3, 3) ``sum over pairs of r_ij (x) f_ij`` of the weighted
         energy (eV); the stress of a periodic cell is ``-virial / volume``.
     energies_i : (n,) unweighted per-site energies ``E_i`` (eV), or None.
+    virial_i6 : (n, 6) per-site virials (xx, yy, zz, xy, xz, yz) (eV), or None:
+        half of every pair's ``r_ij (x) f_ij`` on each of its sites (LAMMPS's
+        ``compute stress/atom`` split); they sum to ``virial_cc``.
     """
 
     energy: float
     forces_ic: np.ndarray
     virial_cc: np.ndarray
     energies_i: np.ndarray | None = None
+    virial_i6: np.ndarray | None = None
 
 
 class Potential(Protocol):
@@ -43,8 +47,8 @@ class Potential(Protocol):
 
     def compute(self, nlist, x_ic: np.ndarray, types_i: np.ndarray,
                 weights_i: np.ndarray | None = None,
-                energies: bool = True) -> Evaluation:
-        """Weighted energy, forces, virial (and per-site energies).
+                energies: bool = True, virials: bool = False) -> Evaluation:
+        """Weighted energy, forces, virial (and per-site energies and virials).
 
         ``nlist`` must be up to date for ``x_ic`` (see NeighborList.update).
         ``types_i`` indexes ``species``; ``weights_i`` defaults to ones.

@@ -83,8 +83,9 @@ class EAMBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
 
-    def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True) -> Evaluation:
-        """Weighted energy, forces, virial and (optionally) per-site energies.
+    def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True,
+                virials=False) -> Evaluation:
+        """Weighted energy, forces, virial and (optionally) per-site energies and virials.
 
         Parameters
         ----------
@@ -93,6 +94,7 @@ class EAMBase:
         types_i : (n,) type index of each site (into ``species``).
         weights_i : (n,) weights w_i, or None for all ones.
         energies : also return the unweighted per-site energies E_i.
+        virials : also return the per-site virials of the weighted energy.
         """
         t, ws = self.tables, self._ws
         x_ic, types_i, weights_i, offsets_e, j_n = prepare(
@@ -121,18 +123,21 @@ class EAMBase:
         f_ec = ws.get("f_ec", (n_ext, 3), zero=True)
         epair_e = ws.get("epair_e", n_ext if energies else 1, zero=True)
         virial_6 = np.zeros(6)
+        virial_e6 = ws.get("virial_e6", (n_ext, 6), zero=True) if virials else None
         e_pair = 0.0
         if n:
             e_pair = _kernel.forces(x_ec, type_e, offsets_e, j_n, cutsq, wfp_e,
                                     w_e, weighted, self._force_tab, t.ntypes, t.nr, rdr,
-                                    f_ec, epair_e, energies, virial_6)
+                                    f_ec, epair_e, energies, virial_6, virial_e6)
         f_ic = nlist.fold(f_ec, out=np.empty((n, 3)))
         e_embed = float(np.dot(weights_i, F_i)) if weighted else float(F_i.sum())
         if energies:
             F_i += nlist.fold(epair_e, out=ws.get("epair_i", n))
         return Evaluation(energy=e_embed + e_pair, forces_ic=f_ic,
                           virial_cc=virial_matrix(virial_6),
-                          energies_i=F_i if energies else None)
+                          energies_i=F_i if energies else None,
+                          virial_i6=(nlist.fold(virial_e6, out=np.empty((n, 6)))
+                                     if virials else None))
 
 
 def _file_list(file):

@@ -76,8 +76,9 @@ class PairPotential:
         return (np.where(inside, value - p[7], 0.0), np.where(inside, d1, 0.0),
                 np.where(inside, d2, 0.0))
 
-    def compute(self, nlist, x_ic, types_i=None, weights_i=None, energies=True) -> Evaluation:
-        """Weighted energy, forces, virial and (optionally) per-site energies.
+    def compute(self, nlist, x_ic, types_i=None, weights_i=None, energies=True,
+                virials=False) -> Evaluation:
+        """Weighted energy, forces, virial and (optionally) per-site energies and virials.
 
         Parameters
         ----------
@@ -86,6 +87,7 @@ class PairPotential:
         types_i : (n,) type indices, or None (all type 0).
         weights_i : (n,) weights w_i, or None for all ones.
         energies : also return the unweighted per-site energies E_i.
+        virials : also return the per-site virials of the weighted energy.
         """
         if self.ntypes == 1:
             types_i = None
@@ -99,16 +101,19 @@ class PairPotential:
         f_ec = ws.get("f_ec", (n_ext, 3), zero=True)
         epair_e = ws.get("epair_e", n_ext if energies else 1, zero=True)
         virial_6 = np.zeros(6)
+        virial_e6 = ws.get("virial_e6", (n_ext, 6), zero=True) if virials else None
         energy = 0.0
         if n:
             energy = _kernel.pair_forces(x_ec, type_e, offsets_e, j_n, w_e, weighted,
                                          self._params, self.ntypes, self.kind,
                                          self.cutoff * self.cutoff, f_ec, epair_e, energies,
-                                         virial_6)
+                                         virial_6, virial_e6)
         f_ic = nlist.fold(f_ec, out=np.empty((n, 3)))
         return Evaluation(energy=float(energy), forces_ic=f_ic,
                           virial_cc=virial_matrix(virial_6),
-                          energies_i=nlist.fold(epair_e, out=np.empty(n)) if energies else None)
+                          energies_i=nlist.fold(epair_e, out=np.empty(n)) if energies else None,
+                          virial_i6=(nlist.fold(virial_e6, out=np.empty((n, 6)))
+                                     if virials else None))
 
 
 @register("lj/cut")
