@@ -240,9 +240,28 @@ COMMANDS = {"run": cmd_run, "validate": cmd_validate, "trapping": cmd_trapping,
             "info": cmd_info}
 
 
+def _refuse_parallel_launch(command: str) -> int | None:
+    """Exit code 2 when started by an MPI launcher on several ranks (one line, from
+    rank 0 only), else None; mpi4py is not imported."""
+    from qcsim.launcher import launch_of
+
+    launch = launch_of()
+    if not launch.parallel or command not in ("run", "trapping"):
+        return None
+    if launch.rank != 0:
+        return 2
+    return _fail(f"started by an MPI launcher on {launch.size} ranks ({launch.variable}="
+                 f"{launch.size}), but this version of qcsim runs on one process: every rank "
+                 "would run the whole problem and write the same files. Nothing was run; "
+                 "start it without mpirun/mpiexec/srun (or with -n 1)", 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qcsim`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    refused = _refuse_parallel_launch(args.command)
+    if refused is not None:
+        return refused
     try:
         return COMMANDS[args.command](args)
     except QCSimError as exc:

@@ -8,18 +8,70 @@ Leaving the ``with`` block without :meth:`OutputStage.commit` (an exception, a
 Ctrl-C) deletes every staged file, and the output folders too if this stage
 created them and they are empty.  Files of an earlier run in the same folder are
 replaced only at commit, one ``os.replace`` each.
+
+One process writes a folder at a time: the stage holds the lock file
+``.qcsim-lock`` (process id, host, start time) while it is open; a second
+stage on the same folder raises :class:`OutputBusy`.  A lock left by a process
+that no longer runs on this host is taken over.
 """
 from __future__ import annotations
 
 import logging
 import os
+import socket
+import time
 from pathlib import Path
 
-__all__ = ["OutputStage"]
+from qcsim.errors import QCSimError
+
+__all__ = ["OutputStage", "OutputBusy", "LOCK_NAME"]
 
 log = logging.getLogger(__name__)
 
 _TMP_PREFIX = ".partial-"
+LOCK_NAME = ".qcsim-lock"
+
+
+class OutputBusy(QCSimError):
+    """Another process is writing the output folder."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def _acquire(folder: Path) -> Path:
+    """Create ``folder/LOCK_NAME`` atomically; raise OutputBusy if a live run holds it."""
+    lock = folder / LOCK_NAME
+    host = socket.gethostname()
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid_s, owner, since = lock.read_text().split("\n")[:3]
+                pid = int(pid_s)
+            except (OSError, ValueError):
+                pid, owner, since = -1, "?", "?"
+            if owner == host and pid > 0 and not _alive(pid):
+                log.warning("removing the lock of a run that no longer runs (pid %d): %s",
+                            pid, lock)
+                lock.unlink(missing_ok=True)
+                continue
+            where = f"process {pid} on {owner}" if pid > 0 else "another process"
+            raise OutputBusy(f"{folder} is being written by {where} (since {since}); two "
+                             f"runs never write one folder: choose another with -o, or wait "
+                             f"(if no such run exists, delete {lock})") from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{os.getpid()}\n{host}\n{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        return lock
+    raise OutputBusy(f"cannot take the lock {lock}")
 
 
 class OutputStage:
@@ -38,6 +90,11 @@ class OutputStage:
         missing = [p for p in (self.final_dir, *self.final_dir.parents) if not p.exists()]
         self.final_dir.mkdir(parents=True, exist_ok=True)
         self._created = missing
+        try:
+            self._lock = _acquire(self.final_dir)
+        except BaseException:
+            self._remove_created()
+            raise
         return self
 
     def path(self, name: str) -> Path:
@@ -74,6 +131,15 @@ class OutputStage:
                 tmp.unlink()
             except FileNotFoundError:
                 pass
+        self._release()
+        self._remove_created()
+
+    def _release(self) -> None:
+        lock, self._lock = getattr(self, "_lock", None), None
+        if lock is not None:
+            lock.unlink(missing_ok=True)
+
+    def _remove_created(self) -> None:
         for folder in self._created:
             try:
                 folder.rmdir()
@@ -84,3 +150,4 @@ class OutputStage:
     def __exit__(self, exc_type, exc, tb) -> None:
         if not self.committed:
             self.discard()
+        self._release()
