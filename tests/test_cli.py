@@ -306,3 +306,15 @@ def test_run_surface_deck(tmp_path, capsys):
         area = np.linalg.norm(np.cross(f["final/cell"][0], f["final/cell"][1]))
     gamma = (energy - n * -3.5402) / (2 * area) * 16021.766  # mJ/m^2
     assert gamma == pytest.approx(1239.5, rel=0.01)  # VALIDATION.md, Cu_mishin1 (111)
+
+
+@pytest.mark.parametrize("deck, desc", [("cu_vacancy.yaml", "relax"),
+                                        ("cu_qc_vacancy.yaml", "qc-relax")])
+def test_relaxations_show_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch, deck,
+                                                       desc):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run_cli(["run", DECKS / deck, "-o", tmp_path / "a"], capsys)
+    assert code == 0, err
+    assert f"{desc}: " in err and "decades above fmax" in err and "it/s" in err
+    code, out, err = run_cli(["run", DECKS / deck, "-o", tmp_path / "b", "-q"], capsys)
+    assert code == 0 and err == ""  # --quiet: no bar

@@ -12,15 +12,14 @@ terminal and in run.log.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from qcsim.errors import QCSimError
 from qcsim.tasks._crack_output import CrackOutput, Snapshot
+from qcsim.tasks._progress import progress_bar
 from qcsim.tasks.base import TaskOutcome
 
 __all__ = ["check_restart", "step_loop", "continue_command"]
@@ -79,22 +78,6 @@ def continue_command(deck, stage) -> str:
 
 
 # -- progress ------------------------------------------------------------------------
-@contextlib.contextmanager
-def progress_bar(options, total: int, initial: int):
-    """A tqdm bar on stderr (None when disabled: --quiet, or stderr not a terminal)."""
-    enabled = options.progress and sys.stderr.isatty()
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    with logging_redirect_tqdm(loggers=[logging.getLogger("qcsim")]):
-        with tqdm(total=total, initial=initial, unit="step", file=sys.stderr,
-                  dynamic_ncols=True, desc="crack") as bar:
-            yield bar
-
-
 def log_step(study, rec, K_G: float, total: int) -> None:
     log.info("step %d/%d  K = %.5g MPa*sqrt(m) (%.4f K_G)  tip x = %.2f A  E = %.6f eV  "
              "%d iterations  max force %.2e eV/A  %d atoms  %d dof  adapt %d  %s%s(%.2f s)",
@@ -155,7 +138,8 @@ class _Loop:
             out.checkpoint(self.last)
             out.publish(self.last, force_plots=not todo)
         self.saved = self.last
-        with progress_bar(self.options, self.total, study.step_index) as bar:
+        with progress_bar(self.options, self.total, study.step_index, desc="crack",
+                          unit="step") as bar:
             for i, K in enumerate(todo):
                 rec = study.step(K)
                 final = i == len(todo) - 1

@@ -129,9 +129,10 @@ def guarded(fun, n_dof: int):
     return f
 
 
-def run(deck, stage) -> TaskOutcome:
+def run(deck, stage, options) -> TaskOutcome:
     """Build, correct, relax; write results.h5, results.xdmf, final.extxyz."""
     from qcsim.solvers import METHODS
+    from qcsim.tasks._progress import relaxation_progress
 
     qc, defect, settings, pot_cfg = deck["qc"], deck["defect"], deck["relax"], deck["potential"]
     F = np.array(deck["load"].F, dtype=float)
@@ -145,19 +146,16 @@ def run(deck, stage) -> TaskOutcome:
     model.U_nc[:] = model.homogeneous(F)
     fun = model.objective()
     method = method_of(deck)
-
-    def progress(k: int, energy: float, max_force: float) -> None:
-        if k % settings.log_every == 0:
-            log.info("iteration %6d  energy %.10f eV  max force %.3e eV/A", k, energy, max_force)
-
     log.info("relaxing %d DOFs with %s to fmax = %g eV/A (at most %d iterations)", model.n_dof,
              method, settings.fmax, settings.max_steps)
     t0 = time.perf_counter()
     if method == "lbfgs":  # FIRE has no line search: it cannot step back
         fun = guarded(fun, model.n_dof)
     try:
-        result = METHODS[method](fun, model.get_dofs(), fmax=settings.fmax,
-                                 max_steps=settings.max_steps, callback=progress)
+        with relaxation_progress(options, "qc-relax", settings.fmax, settings.log_every,
+                                 log) as progress:
+            result = METHODS[method](fun, model.get_dofs(), fmax=settings.fmax,
+                                     max_steps=settings.max_steps, callback=progress)
     except GeometryError as exc:
         raise GeometryError(f"the relaxation left the range of the Cauchy-Born model ({exc}): "
                             "the load may exceed what the crystal sustains around the defect; "
@@ -234,6 +232,7 @@ def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> N
 
 
 register_task(TaskSpec(name="qc-relax", run=run, sections=("potential", "crystal", "qc", "defect"),
+                       takes_options=True,
                        optional=("load", "relax", "output"), check=check, summary=summary,
                        doc="relax a QC model (slab mode) with a vacancy or microcrack under "
                            "a far-field F"))

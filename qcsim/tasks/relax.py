@@ -76,10 +76,11 @@ def minimise(atoms, settings, callback):
                  max_steps=settings.max_steps, callback=callback)
 
 
-def run(deck, stage) -> TaskOutcome:
+def run(deck, stage, options) -> TaskOutcome:
     """Relax the deck's structure; write results into ``stage``."""
     from qcsim.io.extxyz import write_extxyz
     from qcsim.io.results import ResultsWriter
+    from qcsim.tasks._progress import relaxation_progress
 
     pot, settings, out = deck["potential"], deck["relax"], deck["output"]
     atoms = deck["structure"].build()
@@ -89,14 +90,10 @@ def run(deck, stage) -> TaskOutcome:
     log.info("potential: %s %s", pot.style, getattr(pot, "file", ""))
 
     t0 = time.perf_counter()
-
-    def progress(k: int, energy: float, max_force: float) -> None:
-        if k % settings.log_every == 0:
-            log.info("iteration %6d  energy %.10f eV  max force %.3e eV/A", k, energy, max_force)
-
     log.info("relaxing with %s to fmax = %g eV/A (at most %d iterations)", settings.method,
              settings.fmax, settings.max_steps)
-    result = minimise(atoms, settings, progress)
+    with relaxation_progress(options, "relax", settings.fmax, settings.log_every, log) as progress:
+        result = minimise(atoms, settings, progress)
     seconds = time.perf_counter() - t0
 
     energies = atoms.get_potential_energies()
@@ -127,5 +124,6 @@ def run(deck, stage) -> TaskOutcome:
 
 
 register_task(TaskSpec(name="relax", run=run, sections=("potential", "structure"),
+                       takes_options=True,
                        optional=("relax", "output"), check=check, summary=summary,
                        doc="relax an atomistic structure (bulk or slab) to a force tolerance"))
