@@ -116,14 +116,20 @@ def study_figure(c: StudyCurves, title: str = ""):
     ax_e.set_ylabel("energy (eV)")
     before = event[0] if event is not None else len(K)
     trend = elastic_trend(K, E, before)
+    # where the model adapted, its energy is another (larger) model's: a jump there is
+    # not an energy release
+    changed = np.concatenate([[False], np.diff(np.asarray(c.n_dof)) != 0])
+    adapted = "model adapted (the energy of a larger model)"
+    if changed.any():
+        ax_e.plot(K[changed], E[changed], "o", ms=7, mfc="none", color="tab:orange",
+                  label=adapted)
     if trend is not None:
         ax_e.plot(K, trend, "--", lw=1.0, color="0.5",
                   label="elastic trend a + b K^2 (steps before the event)")
         ax_r.plot(K, E - trend, "o-", ms=3.5, lw=1.2, color="tab:purple")
-        changed = np.concatenate([[False], np.diff(np.asarray(c.n_dof)) != 0])
         if changed.any():
             ax_r.plot(K[changed], (E - trend)[changed], "o", ms=7, mfc="none", color="tab:orange",
-                      label="model adapted (the energy of a larger model)")
+                      label=adapted)
             ax_r.legend(loc="best", fontsize=8)
     else:
         ax_r.text(0.5, 0.5, "too few steps before the event for an elastic trend",
