@@ -247,6 +247,9 @@ class CrackStudy:
         """Apply K_new (GPa*sqrt(A)), relax, track, adapt; return the record."""
         t0 = time.perf_counter()
         model = self.model
+        # every load step starts from its displacements alone, as a restarted run's
+        # first step does: the two then agree bit for bit
+        model.reset_neighbour_lists()
         dU = self.kfield(K_new) - self.kfield(self.K)
         model.U_nc += dU
         fixed = model.fixed_n

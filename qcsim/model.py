@@ -124,6 +124,13 @@ class QCModel:
         F0 = np.asarray(F0, dtype=float)
         return self.mesh.X_nc @ (F0 - np.eye(3)).T
 
+    def reset_neighbour_lists(self) -> None:
+        """Forget the neighbour lists' build history (:meth:`NeighborList.reset`): the
+        next evaluation builds them as a new model would, so that what follows
+        depends on the displacements alone."""
+        self._nlist.reset()
+        self._nlist_perfect.reset()
+
     # -- physics -----------------------------------------------------------------
     def atomistic(self, U_nc, perfect: bool = False):
         """Weighted atomistic energy and its gradient (n_nodes, 3) over the atom nodes

@@ -119,6 +119,16 @@ class NeighborList:
             self._exclude = (np.ascontiguousarray(group_i, dtype=np.int32), int(a), int(b))
         self._key = None
 
+    def reset(self) -> None:
+        """Forget every earlier build: the next :meth:`update` builds the list exactly as
+        a new NeighborList would (the same pairs in the same order), whatever this
+        one was built at before.  Results then depend only on the current positions,
+        not on the history of builds (a restarted run repeats an uninterrupted one
+        bit for bit)."""
+        self._key = None
+        self._x_built = None
+        self._order_i = np.zeros(0, np.int32)
+
     # -- public API --------------------------------------------------------
     def update(self, x_ic, cell_cc, pbc_c) -> bool:
         """Rebuild if needed; return True when a rebuild happened.
