@@ -12,9 +12,8 @@ from ase.build import surface as ase_surface
 from scipy.optimize import brentq
 
 from qcsim.errors import ConvergenceError
+from qcsim.units import EV_PER_A2_IN_MJ_PER_M2, EV_PER_A3_IN_GPA
 
-EV_PER_A3_IN_GPA = 160.21766208
-EV_PER_A2_IN_MJ_PER_M2 = 16021.766208
 
 __all__ = ["lattice_constant", "equilibrium_lattice_constant", "pressure", "cohesive_energy", "elastic_constants", "cubic_constants",
            "surface_energy", "CubicConstants", "EV_PER_A3_IN_GPA", "EV_PER_A2_IN_MJ_PER_M2"]

@@ -30,12 +30,12 @@ import h5py
 import numpy as np
 
 from qcsim.errors import QCSimError
+from qcsim.units import mpa_sqrt_m
 
 __all__ = ["Checkpoint", "write_checkpoint", "read_checkpoint", "copy_history",
            "CheckpointError", "GROUP"]
 
 GROUP = "checkpoint"
-MPA_SQRT_M_PER_GPA_SQRT_A = 0.01  # qcsim.loading.STRESS_INTENSITY_UNITS
 STATE_ARRAYS = ("cores", "refined", "site_nk", "U_nc")
 
 
@@ -90,7 +90,7 @@ def write_checkpoint(h5: h5py.File, state: dict, X_nc: np.ndarray, *, n_steps: i
     g["X_nc"].attrs["units"] = "A"
     K = float(state["K"])
     g.attrs.update({"step_index": int(state["step_index"]), "n_steps": int(n_steps),
-                    "n_frames": int(n_frames), "K": K, "K_MPa": K * MPA_SQRT_M_PER_GPA_SQRT_A,
+                    "n_frames": int(n_frames), "K": K, "K_MPa": mpa_sqrt_m(K),
                     "tip_x": float(state["tip_x"]),
                     "slit_x": float(state["slit_x"]), "K_G": float(K_G),
                     "gamma": float(gamma),

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from qcsim.units import STRESS_INTENSITY_UNITS, SURFACE_ENERGY_UNITS
+
 from qcsim.loading.stroh import ElasticityError, StrohCrack, as_stiffness_tensor, tensor_to_voigt
 
 __all__ = [
@@ -49,11 +51,6 @@ __all__ = [
     "sih_paris_irwin_displacement",
 ]
 
-# value of one unit in the engine's units (GPa*A; GPa*sqrt(A))
-SURFACE_ENERGY_UNITS = {"GPa*A": 1.0, "J/m^2": 10.0, "mJ/m^2": 1e-2,
-                        "eV/A^2": 160.21766208}
-STRESS_INTENSITY_UNITS = {"GPa*sqrt(A)": 1.0, "MPa*sqrt(m)": 100.0, "Pa*sqrt(m)": 1e-4,
-                          "eV/A^2.5": 160.21766208}
 
 
 def convert_surface_energy(value, from_unit: str, to_unit: str = "GPa*A"):

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qcsim.units import mpa_sqrt_m
+
 log = logging.getLogger(__name__)
 
 TABLE = "steps"
@@ -33,7 +35,6 @@ DISLOCATION_UNITS = {"core_x": "A", "core_y": "A", "distance": "A", "angle": "de
 # Plots take ~1 s; at checkpoints they are refreshed at most this often (and always
 # at the end of the run).
 PLOT_INTERVAL = 30.0
-GPA_SQRT_A_PER_MPA_SQRT_M = 100.0
 
 
 @dataclass
@@ -63,7 +64,7 @@ def step_row(rec, K_G: float, step: int) -> dict:
     # the farthest dislocation from the tip: its core (the leading partial in fcc)
     lead = max(rec.extra.get("dislocations", []), key=lambda d: d.distance, default=None)
     terms = rec.extra.get("energy_terms", {})
-    return {"step": step, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
+    return {"step": step, "K": mpa_sqrt_m(rec.K),
             "K_over_K_G": rec.K / K_G, "energy": rec.energy, "crack_tip_x": rec.crack_tip_x,
             "n_dof": rec.n_dof, "n_atomistic": rec.n_atomistic,
             "n_represented": rec.n_represented, "iterations": rec.iterations,
@@ -115,7 +116,7 @@ class CrackOutput:
         self.h5 = self.writer.h5
         self.writer.write_run(deck.text, deck.file, deck.title, pot.style,
                               getattr(pot, "file", None), derived=deck.derived)
-        self.h5.attrs.update({"K_G": K_G / GPA_SQRT_A_PER_MPA_SQRT_M, "K_G_units": "MPa*sqrt(m)",
+        self.h5.attrs.update({"K_G": mpa_sqrt_m(K_G), "K_G_units": "MPa*sqrt(m)",
                               "gamma": gamma, "gamma_units": "J/m^2"})
         self.n_rows = self.n_frames = 0
         self._plotted = -np.inf
@@ -198,8 +199,8 @@ class CrackOutput:
                                         "fixed": model.fixed_n},
                              element_data={"mean_beta": regions.element_weights(mesh)
                                            / mesh.volumes_t, **element_strains(mesh, U)},
-                             time=rec.K / GPA_SQRT_A_PER_MPA_SQRT_M)
-        g.attrs.update({"step": study.step_index, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
+                             time=mpa_sqrt_m(rec.K))
+        g.attrs.update({"step": study.step_index, "K": mpa_sqrt_m(rec.K),
                         "K_units": "MPa*sqrt(m)", "time_units": "MPa*sqrt(m) (time = K)",
                         "crack_tip_x": rec.crack_tip_x, "crack_tip_x_units": "A",
                         "energy": float(rec.energy), "energy_units": "eV"})
@@ -216,7 +217,7 @@ class CrackOutput:
             self._picture = {"xy": xy, "structure": report.structure_i.copy(),
                              "tip": (rec.crack_tip_x, study.y_plane),
                              "cores": [d.core_xy for d in rec.extra.get("dislocations", [])],
-                             "step": study.step_index, "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M}
+                             "step": study.step_index, "K": mpa_sqrt_m(rec.K)}
         if self.deck["output"].extxyz:
             self._atoms(rec, study, report)
 
@@ -234,7 +235,7 @@ class CrackOutput:
         # Two energies, named for what they are: the whole model's (= /steps/energy) and
         # the sum of the per-atom energies of the atoms written (computed on them alone).
         atoms.info.update({"frame": self.n_frames, "step": study.step_index,
-                           "K": rec.K / GPA_SQRT_A_PER_MPA_SQRT_M,
+                           "K": mpa_sqrt_m(rec.K),
                            "K_over_K_G": rec.K / self.K_G, "crack_tip_x": rec.crack_tip_x,
                            "model_energy": float(rec.energy),
                            "atoms_energy": float(energies.sum()),
@@ -278,7 +279,7 @@ class CrackOutput:
         from qcsim.io.crack_plots import StudyCurves, plot_atoms, plot_mesh, plot_study
 
         t = time.perf_counter()
-        K_G = self.K_G / GPA_SQRT_A_PER_MPA_SQRT_M
+        K_G = mpa_sqrt_m(self.K_G)
         steps = self.h5[TABLE] if TABLE in self.h5 else None
         if steps is not None and self.n_rows:
             n = self.n_rows
@@ -305,7 +306,7 @@ class CrackOutput:
         plot_mesh(self._stage_path("mesh.png"), snap.X_nc, st["U_nc"], snap.elements_ta,
                   snap.flag_n, snap.atoms_n, (st["tip_x"], st["cores"][0][1]),
                   zoom=1.5 * min(qc.r_core, qc.r_outer),
-                  title=f"step {st['step_index']}: K = {st['K'] / 100.0:.4g} MPa*sqrt(m)")
+                  title=f"step {st['step_index']}: K = {mpa_sqrt_m(st['K']):.4g} MPa*sqrt(m)")
         self._plotted = time.monotonic()
         log.debug("plots written (%.2f s)", time.perf_counter() - t)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qcsim.errors import QCSimError
+from qcsim.units import K_UNIT, gpa_sqrt_a, mpa_sqrt_m
 from qcsim.tasks._crack_output import CrackOutput, Snapshot
 from qcsim.tasks._progress import progress_bar
 from qcsim.tasks.base import TaskOutcome
@@ -26,7 +27,6 @@ __all__ = ["check_restart", "step_loop", "continue_command"]
 
 log = logging.getLogger(__name__)
 
-MPA = 100.0  # GPa*sqrt(A) per MPa*sqrt(m)
 # Sections (and keys of crack) that define the study: a restart must not change them.
 SAME_STUDY = ("crystal", "qc")
 SAME_CRACK = ("plane_row", "tip_x", "boundary_width", "gamma")
@@ -81,7 +81,7 @@ def continue_command(deck, stage) -> str:
 def log_step(study, rec, K_G: float, total: int) -> None:
     log.info("step %d/%d  K = %.5g MPa*sqrt(m) (%.4f K_G)  tip x = %.2f A  E = %.6f eV  "
              "%d iterations  max force %.2e eV/A  %d atoms  %d dof  adapt %d  %s%s(%.2f s)",
-             study.step_index, total, rec.K / MPA, rec.K / K_G, rec.crack_tip_x, rec.energy,
+             study.step_index, total, mpa_sqrt_m(rec.K), rec.K / K_G, rec.crack_tip_x, rec.energy,
              rec.iterations, rec.max_force, rec.n_atomistic, rec.n_dof, rec.n_adapt,
              "EMITTED  " if rec.emitted else "", "" if rec.converged else "NOT CONVERGED  ",
              rec.wall_time)
@@ -97,7 +97,7 @@ def step_loop(deck, stage, options, study, K_G: float, gamma: float, ckpt) -> Ta
     todo = [K for K in loads if K > study.K + tol]
     if not todo:
         log.info("nothing to do: the checkpoint is at K = %.6g MPa*sqrt(m), the deck's last "
-                 "load is %.6g", study.K / MPA, loads[-1] / MPA)
+                 "load is %.6g", mpa_sqrt_m(study.K), mpa_sqrt_m(loads[-1]))
     out = CrackOutput(deck, stage, K_G, gamma, ckpt)
     loop = _Loop(deck, stage, options, study, out, K_G, study.step_index + len(todo))
     try:
@@ -114,8 +114,9 @@ def step_loop(deck, stage, options, study, K_G: float, gamma: float, ckpt) -> Ta
                     out.publish(loop.last, force_plots=True)
                 st = loop.last.state
                 raise RunStopped(f"{stop.reason} after load step {st['step_index']} of "
-                                 f"{loop.total} (K = {st['K'] / MPA:.5g} MPa*sqrt(m)); outputs "
-                                 f"and a checkpoint kept in {stage.final_dir}; continue with: "
+                                 f"{loop.total} (K = {mpa_sqrt_m(st['K']):.5g} {K_UNIT}); "
+                                 f"outputs and a checkpoint kept in {stage.final_dir}; "
+                                 f"continue with: "
                                  f"{continue_command(deck, stage)}",
                                  exit_code=stop.exit_code) from None
     finally:
@@ -173,12 +174,14 @@ class _Loop:
 
 def _failed(deck, stage, study, rec, last, K_G) -> TaskOutcome:
     st = last.state
-    return TaskOutcome(False, f"load step {study.step_index} (K = {rec.K / MPA:.5g} MPa*sqrt(m), "
+    return TaskOutcome(False, f"load step {study.step_index} (K = {mpa_sqrt_m(rec.K):.5g} "
+                              f"{K_UNIT}, "
                               f"{rec.K / K_G:.4f} K_G) did not converge: max force "
                               f"{rec.max_force:.3e} eV/A > fmax {study.spec.fmax:g} after "
                               f"{rec.iterations} iterations; results written up to it, the "
                               f"checkpoint is step {st['step_index']} (K = "
-                              f"{st['K'] / MPA:.5g} MPa*sqrt(m)); change the relax settings and "
+                              f"{mpa_sqrt_m(st['K']):.5g} {K_UNIT}); change the relax settings "
+                              f"and "
                               f"continue with: {continue_command(deck, stage)}, or set "
                               "crack.on_failure: continue")
 
@@ -193,7 +196,7 @@ def _finished(out, study, K_G) -> TaskOutcome:
     emitted = steps["emitted"][:n]
     conv = steps["converged"][:n]
     adv = np.nonzero(tip > study.first_bond_x + 1e-6)[0]
-    what = [f"{n} load steps to K = {K[-1]:.5g} MPa*sqrt(m) ({K[-1] * MPA / K_G:.4f} K_G)",
+    what = [f"{n} load steps to K = {K[-1]:.5g} MPa*sqrt(m) ({gpa_sqrt_a(K[-1]) / K_G:.4f} K_G)",
             f"crack tip at x = {tip[-1]:.2f} A"]
     what.append(f"first advance at K = {K[adv[0]]:.5g} MPa*sqrt(m)" if len(adv) else
                 "no advance")

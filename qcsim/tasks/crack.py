@@ -28,6 +28,7 @@ from qcsim.deck.sections.qc import widths
 from qcsim.errors import DeckError, GeometryError, QCSimError
 from qcsim.tasks._qc import MAX_ATOMS, check_potential_and_crystal, make_potential
 from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
+from qcsim.units import mpa_sqrt_m
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +177,14 @@ def run(deck, stage, options) -> TaskOutcome:
         except ValueError as exc:
             raise QCSimError(f"{ckpt.path}: cannot continue from its checkpoint: {exc}") from None
         log.info("restarted from %s after load step %d: K = %.6g MPa*sqrt(m), tip x = %.2f A",
-                 ckpt.path, study.step_index, study.K / 100.0, study.tip_x)
+                 ckpt.path, study.step_index, mpa_sqrt_m(study.K), study.tip_x)
     else:
         gamma = deck["crack"].gamma
         if gamma is None:
             gamma = surface_energy_of(deck)
         K_G = griffith_load(study, gamma)
     log.info("Griffith load K_G = %.6g MPa*sqrt(m) (%.6g GPa*sqrt(A)) from gamma = %.5g J/m^2 "
-             "and (L^-1)_22 = %.6g 1/GPa of the model's elastic constants", K_G / 100.0, K_G,
+             "and (L^-1)_22 = %.6g 1/GPa of the model's elastic constants", mpa_sqrt_m(K_G), K_G,
              gamma, study.stroh.L_inv[1, 1])
     # SIGTERM before the first checkpoint: the CLI's handler (outputs removed);
     # from the first checkpoint on, step_loop's (outputs and checkpoint kept)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from qcsim.deck.schema import param, section
 from qcsim.deck.sections._nested import Mapping, OrNull
 from qcsim.deck.types import Bool, Choice, Float, Int
+from qcsim.units import GPA_SQRT_A_PER_MPA_SQRT_M
 
 __all__ = ["CrackSettings", "KSteps", "K_UNITS", "ON_FAILURE", "MAX_LOAD_STEPS"]
 
@@ -28,8 +29,6 @@ K_UNITS = ("MPa*sqrt(m)", "K_G")
 ON_FAILURE = ("stop", "continue")
 # A guard against typos such as step: 1e-6 (each step is a relaxation).
 MAX_LOAD_STEPS = 100_000
-# 1 MPa*sqrt(m) in the engine's GPa*sqrt(A) (qcsim.loading.STRESS_INTENSITY_UNITS)
-GPA_SQRT_A_PER_MPA_SQRT_M = 100.0
 
 
 @dataclass(frozen=True, kw_only=True)
