@@ -141,6 +141,7 @@ class CrackStudy:
         self.step_index = 0
         self.model = None
         self.slip_ic = None  # slip vectors of the last dislocation analysis
+        self._watch = (None, None, None)  # model, slit and elements of _slip_watch
         self._build()
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
         x_b = model_crack_tip(self.model, self.slab, row=spec.crack_row,
@@ -445,13 +446,25 @@ class CrackStudy:
         and are strained beyond ``slip_strain``, away from the crack faces (whose
         surface relaxation strains thin face elements without any slip)."""
         m = self.model
-        F = m.mesh.deformation_gradients(m.U_nc)
+        watched, centroid = self._slip_watch()
+        F = m.mesh.deformation_gradients(m.U_nc, watched)
         E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
         strain = np.linalg.norm(E, axis=(1, 2))
-        centroid = m.mesh.X_nc[m.mesh.elements_ta, :2].mean(axis=1)
-        hot = np.nonzero((m.continuum_weights_t > 0) & (strain > self.spec.slip_strain) &
-                         ~self._along_faces(centroid))[0]
+        hot = np.nonzero(strain > self.spec.slip_strain)[0]
         return centroid[hot], strain[hot]
+
+    def _slip_watch(self):
+        """The elements :meth:`_slip_sites` looks at (those that carry continuum
+        energy, off the crack faces) and their centroids (k, 2); fixed for a model
+        and slit, so kept with them (the check runs every few iterations)."""
+        m = self.model
+        model, slit_x, watch = self._watch
+        if model is not m or slit_x != self.slit_x:
+            centroid = m.mesh.X_nc[m.mesh.elements_ta, :2].mean(axis=1)
+            watched = np.nonzero((m.continuum_weights_t > 0) & ~self._along_faces(centroid))[0]
+            watch = (watched, centroid[watched])
+            self._watch = (m, self.slit_x, watch)
+        return watch
 
     def _along_faces(self, xy_t) -> np.ndarray:
         """(t,) bool: points within two first-neighbour distances of the crack plane,

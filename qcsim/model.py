@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from qcsim._kernels.cauchy_born import gather_deformation_gradients, scatter_stresses
 from qcsim.coupling.regions import CORE, HANDSHAKE, PAD, VOID, Regions
 from qcsim.continuum.cauchy_born import OutOfRangeError
 from qcsim.coupling.schemes import Scheme, get_scheme
@@ -90,6 +91,9 @@ class QCModel:
             self._w_atoms = 1.0 - regions.beta_n[self._atoms]
             self._w_t = regions.element_weights(mesh)
         self._active_t = np.nonzero(self._w_t > 0)[0]
+        self._active_cache = (None, None, None)  # see _active_elements
+        # D restricted to the active elements: continuum() no longer uses it (the kernel
+        # gathers F and scatters the stresses); tests/test_precon.py still swaps it
         rows = (self._active_t[:, None] * 3 * mesh.dim + np.arange(3 * mesh.dim)).ravel()
         self._D_active = self._D[rows]
         self.g0_nc = np.zeros((n, 3))
@@ -146,17 +150,27 @@ class QCModel:
         return ev.energy, G
 
     def continuum(self, U_nc):
-        """Cauchy-Born energy sum_T w_T W(F_T) and its gradient (n_nodes, 3)."""
-        d = self.mesh.dim
-        t = self._active_t
-        Fm = (self._D_active @ U_nc.ravel()).reshape(len(t), 3, d)
-        F = np.broadcast_to(np.eye(3), (len(t), 3, 3)).copy()
-        F[:, :, :d] += Fm
+        """Cauchy-Born energy sum_T w_T W(F_T) and its gradient (n_nodes, 3), over the
+        elements that carry continuum energy (gathered and scattered in the kernel)."""
+        T_ta, grad_tad, w = self._active_elements()
+        F = np.empty((len(w), 3, 3))
+        gather_deformation_gradients(np.ascontiguousarray(U_nc, dtype=np.float64), T_ta,
+                                     grad_tad, F)
         W, P, _ = self.cb.evaluate(F)
-        w = self._w_t[t]
-        energy = float(w @ W)
-        G = self._D_active.T @ (w[:, None, None] * P[:, :, :d]).ravel()
-        return energy, G.reshape(-1, 3)
+        G = np.zeros((self.mesh.n_nodes, 3))
+        scatter_stresses(P, w, T_ta, grad_tad, G)
+        return float(w @ W), G
+
+    def _active_elements(self):
+        """Nodes (k, d + 1), shape-function gradients (k, d + 1, d) and weights (k,) of
+        the elements that carry continuum energy, gathered once per active set."""
+        t, w_t, data = self._active_cache
+        if t is not self._active_t or w_t is not self._w_t:
+            t, w_t = self._active_t, self._w_t
+            data = (np.ascontiguousarray(self.mesh.elements_ta[t], dtype=np.int64),
+                    self.mesh.grad_tad[t], w_t[t])
+            self._active_cache = (t, w_t, data)
+        return data
 
     def energy_gradient(self, U_nc):
         """Energy (eV) and gradient (n_nodes, 3) (eV/A) of an energy-based scheme."""

@@ -96,3 +96,15 @@ def test_too_large_deformation_is_refused(cu):
     _, _, cb = cu
     with pytest.raises(GeometryError, match="too large"):
         cb.evaluate(np.diag([0.5, 1.0, 1.0])[None])
+
+
+def test_a_deformation_within_round_off_of_the_identity(cu):
+    """C diagonal to within 1e-268: the closed-form smallest eigenvalue underflows; the
+    kernel's lower bound must still find every neighbour."""
+    _, _, cb = cu
+    rng = np.random.default_rng(1)
+    F = np.eye(3)[None] + 1e-134 * rng.standard_normal((4, 3, 3))
+    W0, P0, _ = cb.evaluate(np.eye(3)[None])
+    W, P, _ = cb.evaluate(F)
+    np.testing.assert_allclose(W, W0[0], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(P, np.broadcast_to(P0, P.shape), rtol=0, atol=1e-12)

@@ -121,10 +121,10 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
                                     f"outside r_outer = {setup.r_outer} A")
         mesh = graded_mesh(slab, resolved, dom, setup.r_outer, setup.growth, setup.slit)
     regions = union_regions(mesh, cores, handshake, pad, setup.profile)
-    for cx, cy, r in cores:
-        sites = slab.sites_in_disk((cx, cy), r + handshake + pad)
-        sites = sites[np.linalg.norm(sites @ slab.b_kc - dom, axis=1) <= setup.r_outer]
-        check_fully_resolved(mesh, regions, sites)
+    sites = np.concatenate([slab.sites_in_disk((cx, cy), r + handshake + pad)
+                            for cx, cy, r in cores])
+    sites = sites[np.linalg.norm(sites @ slab.b_kc - dom, axis=1) <= setup.r_outer]
+    check_fully_resolved(mesh, regions, sites)
     fixed = np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) > setup.r_outer - setup.fixed_width
     if setup.fixed_width <= 0:
         fixed = np.zeros(mesh.n_nodes, dtype=bool)

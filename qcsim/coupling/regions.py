@@ -104,10 +104,13 @@ def _regions_from_distance(dist, handshake, pad, profile, what) -> Regions:
 def check_fully_resolved(mesh, regions: Regions, sites_nk: np.ndarray) -> None:
     """Every lattice site in ``sites_nk`` (integer coordinates of all sites within the
     pad's outer radius) must be a node, or the atomistic sums would miss atoms."""
+    from qcsim.mesh.graded import site_keys
+
     if mesh.site_nk is None:
         return
-    have = {tuple(s) for s in mesh.site_nk.tolist()}
-    missing = [s for s in map(tuple, np.asarray(sites_nk).tolist()) if s not in have]
-    if missing:
+    sites_nk = np.asarray(sites_nk, dtype=np.int64).reshape(-1, 2)
+    missing = sites_nk[~np.isin(site_keys(sites_nk), site_keys(mesh.site_nk))]
+    if len(missing):
         raise GeometryError(f"{len(missing)} lattice sites inside the pad are not mesh nodes "
-                            f"(e.g. {missing[0]}): enlarge the fully resolved radius")
+                            f"(e.g. {tuple(missing[0].tolist())}): enlarge the fully resolved "
+                            f"radius")

@@ -19,7 +19,8 @@ from qcsim.errors import GeometryError
 from qcsim.lattice.slab import SlabLattice
 from qcsim.mesh.mesh import Mesh
 
-__all__ = ["Slit", "graded_disk_mesh", "graded_mesh", "spacing_level", "distance_to_disks"]
+__all__ = ["Slit", "graded_disk_mesh", "graded_mesh", "spacing_level", "distance_to_disks",
+           "site_keys", "unique_sites"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,21 @@ def spacing_level(r: np.ndarray, r_fine: float, h0: float, growth: float) -> np.
     h = h0 + (growth - 1.0) * np.maximum(np.asarray(r, dtype=float) - r_fine, 0.0)
     k = np.floor(np.log2(np.maximum(h / h0, 1.0))).astype(np.int64)
     return np.left_shift(np.int64(1), k)
+
+
+def site_keys(ij_n2) -> np.ndarray:
+    """One int64 per integer site (i, j) (|i|, |j| < 2^31), ordered as the sites
+    are lexicographically."""
+    ij = np.asarray(ij_n2, dtype=np.int64).reshape(-1, 2)
+    return (ij[:, 0] << 32) + ij[:, 1]
+
+
+def unique_sites(ij_n2) -> np.ndarray:
+    """``np.unique(ij_n2, axis=0)`` for integer sites (k, 2), through :func:`site_keys`
+    (a sort of int64 keys instead of rows: ten times faster)."""
+    key = np.unique(site_keys(ij_n2))
+    j = (key << 32) >> 32  # the low 32 bits, sign-extended
+    return np.column_stack([(key - j) >> 32, j])
 
 
 def distance_to_disks(xy_n: np.ndarray, disks) -> np.ndarray:
@@ -122,7 +138,7 @@ def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
         lo, hi = max(lo - m * h0, 0.0), hi + m * h0
         cand = np.concatenate([_sublattice_in_annulus(slab, c[:2], m, row0, c[2] + lo, c[2] + hi,
                                                       tip_x) for c in resolved])
-        cand = np.unique(cand, axis=0)
+        cand = unique_sites(cand)
         xy = cand @ slab.b_kc
         d = distance_to_disks(xy, resolved)
         lev = spacing_level(d, 0.0, h0, growth)
@@ -131,8 +147,8 @@ def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
         m *= 2
     # the first level (m = 1) beyond the disks: sites with spacing_level == 1
     lo, hi = _level_ring(1, 0.0, h0, growth)
-    cand = np.unique(np.concatenate([slab.sites_in_disk(c[:2], c[2] + hi + h0) for c in resolved]),
-                     axis=0)
+    cand = unique_sites(np.concatenate([slab.sites_in_disk(c[:2], c[2] + hi + h0)
+                                        for c in resolved]))
     xy = cand @ slab.b_kc
     ok = (spacing_level(distance_to_disks(xy, resolved), 0.0, h0, growth) == 1) & \
         (np.hypot(*(xy - center).T) <= r_outer - 0.5 * h0)
@@ -147,9 +163,9 @@ def _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x):
         ends = np.concatenate([_row_end(slab, center, r_outer, row) for row in (row0, row0 - 1)])
         gap = np.linalg.norm((ring @ slab.b_kc)[:, None] - (ends @ slab.b_kc)[None], axis=2)
         ring = np.concatenate([ring[gap.min(axis=1) > 0.5 * m_ring * h0], ends])
-    inner = np.unique(np.concatenate(chunks), axis=0)
+    inner = unique_sites(np.concatenate(chunks))
     inner = _clear_of_ring(slab, inner, ring, resolved, h0, growth)
-    return np.unique(np.concatenate([inner, ring]), axis=0)
+    return unique_sites(np.concatenate([inner, ring]))
 
 
 def _in_domain(slab, ij, center, r_outer):
@@ -168,14 +184,22 @@ def _clear_of_ring(slab, ij, ring, resolved, h0, growth):
     a = r_xy[order]
     b = np.roll(a, -1, axis=0)
     ab = b - a
-    t = np.clip(np.einsum("nec,ec->ne", xy[:, None] - a[None], ab) / np.einsum("ec,ec->e", ab, ab),
-                0.0, 1.0)
-    dist = np.linalg.norm(xy[:, None] - (a[None] + t[..., None] * ab[None]), axis=2).min(axis=1)
-    cross = ab[None, :, 0] * (xy[:, None, 1] - a[None, :, 1]) - ab[None, :, 1] * (xy[:, None, 0] - a[None, :, 0])
-    inside = np.all(cross >= -1e-9, axis=1) | np.all(cross <= 1e-9, axis=1)
     d = distance_to_disks(xy, resolved)
-    m = spacing_level(d, 0.0, h0, growth)
-    keep = (d <= 0) | (inside & (dist > 0.5 * m * h0))
+    half = 0.5 * spacing_level(d, 0.0, h0, growth) * h0
+    # a node within the largest disk about c that the polygon contains, by more than
+    # its half spacing, is inside and clear of every edge: test only the others
+    # (a few percent of them)
+    r_in = np.min(np.abs(ab[:, 0] * (c[1] - a[:, 1]) - ab[:, 1] * (c[0] - a[:, 0]))
+                  / np.linalg.norm(ab, axis=1))
+    near = np.nonzero(np.hypot(*(xy - c).T) + half >= r_in)[0]
+    p = xy[near]
+    t = np.clip(np.einsum("nec,ec->ne", p[:, None] - a[None], ab) / np.einsum("ec,ec->e", ab, ab),
+                0.0, 1.0)
+    dist = np.linalg.norm(p[:, None] - (a[None] + t[..., None] * ab[None]), axis=2).min(axis=1)
+    cross = ab[None, :, 0] * (p[:, None, 1] - a[None, :, 1]) - ab[None, :, 1] * (p[:, None, 0] - a[None, :, 0])
+    inside = np.all(cross >= -1e-9, axis=1) | np.all(cross <= 1e-9, axis=1)
+    keep = np.ones(len(ij), dtype=bool)
+    keep[near] = (d[near] <= 0) | (inside & (dist > half[near]))
     return ij[keep]
 
 
@@ -203,7 +227,7 @@ def _boundary_ring(slab, center, r_outer, h):
         d = np.linalg.norm(cand @ slab.b_kc - center, axis=1)
         inside = cand[d <= r_outer]
         best.append(inside[np.argmax(d[d <= r_outer])])
-    ring = np.unique(np.array(best, dtype=np.int64), axis=0)
+    ring = unique_sites(np.array(best, dtype=np.int64))
     # keep the strictly convex ones: a site dented inside the chord of its
     # neighbours would make a sliver
     from scipy.spatial import ConvexHull

@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from qcsim._kernels.cauchy_born import gather_deformation_gradients
 from qcsim.errors import GeometryError
 
 __all__ = ["Mesh", "MeshQuality"]
@@ -92,10 +93,17 @@ class Mesh:
         G[:, 0, :] = -Jinv.sum(axis=1)
         return G
 
-    def deformation_gradients(self, U_nc: np.ndarray) -> np.ndarray:
-        """F_tcc = I + sum_a U_a (x) grad N_a; derivatives along unmeshed axes are 0."""
-        F = np.broadcast_to(np.eye(3), (self.n_elements, 3, 3)).copy()
-        F[:, :, : self.dim] += np.einsum("tac,tad->tcd", U_nc[self.elements_ta], self.grad_tad)
+    def deformation_gradients(self, U_nc: np.ndarray, elements=None) -> np.ndarray:
+        """F_tcc = I + sum_a U_a (x) grad N_a; derivatives along unmeshed axes are 0.
+
+        ``elements``: optional indices of the elements wanted (default: all).
+        """
+        T, G = self.elements_ta, self.grad_tad
+        if elements is not None:
+            T, G = T[elements], G[elements]
+        F = np.empty((len(T), 3, 3))
+        gather_deformation_gradients(np.ascontiguousarray(U_nc, dtype=np.float64),
+                                     np.ascontiguousarray(T, dtype=np.int64), G, F)
         return F
 
     def quality(self) -> MeshQuality:
@@ -121,8 +129,16 @@ class Mesh:
         T = self.elements_ta
         facets = np.concatenate([np.delete(T, k, axis=1) for k in range(self.dim + 1)])
         facets = np.sort(facets, axis=1)
-        uniq, counts = np.unique(facets, axis=0, return_counts=True)
-        return uniq[counts == 1]
+        if float(self.n_nodes) ** self.dim >= 2.0**62:
+            uniq, counts = np.unique(facets, axis=0, return_counts=True)
+            return uniq[counts == 1]
+        # one int64 per facet (its nodes as digits in base n_nodes): a sort of keys,
+        # not of rows, in the same (lexicographic) order
+        key = np.zeros(len(facets), dtype=np.int64)
+        for k in range(self.dim):
+            key = key * self.n_nodes + facets[:, k]
+        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+        return facets[first[counts == 1]]
 
     def boundary_nodes(self) -> np.ndarray:
         """Indices of nodes on the boundary (facets that belong to one element)."""
