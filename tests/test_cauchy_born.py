@@ -108,3 +108,27 @@ def test_a_deformation_within_round_off_of_the_identity(cu):
     W, P, _ = cb.evaluate(F)
     np.testing.assert_allclose(W, W0[0], rtol=0, atol=1e-14)
     np.testing.assert_allclose(P, np.broadcast_to(P0, P.shape), rtol=0, atol=1e-12)
+
+
+def test_each_potential_supplies_its_own_cauchy_born_evaluator():
+    """No dispatch on attributes: a new style is evaluated by its own cauchy_born, even
+    if it happens to carry a ``tables`` attribute as EAM does."""
+    from qcsim.potentials import make_potential
+
+    lj = make_potential("lj/cut", epsilon=0.4093, sigma=2.338, cutoff=5.845)
+
+    class NewStyle:
+        style, cutoff, species, tables = "new", lj.cutoff, None, object()
+        calls = 0
+
+        def cauchy_born(self, F, shell, W, P, C, tangent):
+            NewStyle.calls += 1
+            return lj.cauchy_born(F, shell, W, P, C, tangent)
+
+    crystal = Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)))
+    F = np.eye(3)[None] + 0.01 * np.random.default_rng(3).standard_normal((5, 3, 3))
+    W_new, P_new, _ = CauchyBorn.of_crystal(NewStyle(), crystal).evaluate(F)
+    W_lj, P_lj, _ = CauchyBorn.of_crystal(lj, crystal).evaluate(F)
+    assert NewStyle.calls == 1
+    np.testing.assert_array_equal(W_new, W_lj)
+    np.testing.assert_array_equal(P_new, P_lj)

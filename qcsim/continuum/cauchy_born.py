@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from qcsim.errors import GeometryError
+from qcsim.potentials.base import LatticeShell
 
 __all__ = ["CauchyBorn", "OutOfRangeError"]
 
@@ -25,8 +26,9 @@ class CauchyBorn:
 
     Parameters
     ----------
-    potential : a qcsim potential (EAM styles use the Cython kernel; pair
-        styles provide ``pair_terms``).
+    potential : a qcsim potential; it supplies the energy density of a deformed
+        lattice itself (``potential.cauchy_born``, see
+        :class:`qcsim.potentials.base.Potential`).
     R_kc : (k, 3) lattice vectors of the reference lattice (A); every vector
         that can come within the cutoff under the deformations of interest.
     volume : reference volume per site (A^3).
@@ -39,6 +41,8 @@ class CauchyBorn:
         self.volume = float(volume)
         self._R_half, self._Rlen_half = _half_shell(self.R_kc)
         self.species = int(species)
+        self.shell = LatticeShell(self.R_kc, self._R_half, self._Rlen_half, self.volume,
+                                  self.species)
         self._min_excluded = np.inf  # |R| of the shortest vector left out (set by of_crystal)
 
     @classmethod
@@ -59,37 +63,9 @@ class CauchyBorn:
         W = np.zeros(n)
         P = np.zeros((n, 3, 3))
         C = np.zeros((n, 3, 3, 3, 3)) if tangent else np.zeros((1, 3, 3, 3, 3))
-        if hasattr(self.potential, "tables"):
-            from qcsim._kernels.cauchy_born import eam_cauchy_born
-
-            t, a = self.potential.tables, self.species
-            smin = eam_cauchy_born(F, self._R_half, self._Rlen_half, t.rhor_spline[t.type2rhor[a, a]],
-                            t.z2r_spline[t.type2z2r[a, a]], t.frho_spline[t.type2frho[a]],
-                            t.rdr, t.nr, t.rdrho, t.nrho, t.rhomax, t.cut**2, self.volume,
-                            W, P, C, tangent)
-        else:
-            smin = np.linalg.svd(F, compute_uv=False)[:, -1].min() if n else 1.0
-            self._pair(F, W, P, C, tangent)
+        smin = self.potential.cauchy_born(F, self.shell, W, P, C, tangent)
         self._check_range(smin)
         return W, P, (C if tangent else None)
-
-    def _pair(self, F, W, P, C, tangent):
-        """Pair potentials: W = sum_k phi(|F R_k|) / (2 Omega), vectorised over elements."""
-        r_tkc = np.einsum("tij,kj->tki", F, self.R_kc)
-        r = np.linalg.norm(r_tkc, axis=2)
-        inside = r < self.potential.cutoff
-        rr = np.where(inside, r, 1.0)
-        phi, dphi, ddphi = self.potential.pair_terms(rr)
-        phi, dphi, ddphi = (np.where(inside, v, 0.0) for v in (phi, dphi, ddphi))
-        W[:] = 0.5 * phi.sum(axis=1) / self.volume
-        h = 0.5 * dphi / rr
-        P[:] = np.einsum("tk,tki,kj->tij", h, r_tkc, self.R_kc) / self.volume
-        if tangent:
-            hp = 0.5 * ddphi
-            a = (hp - h * rr) / rr**3  # (h' - h/r) / r^2 / r with h = phi'/2 / r... see docstring
-            C[:] = (np.einsum("tk,tki,tkm,kj,kl->tijml", a, r_tkc, r_tkc, self.R_kc, self.R_kc)
-                    + np.einsum("tk,im,kj,kl->tijml", h, np.eye(3), self.R_kc, self.R_kc)
-                    ) / self.volume
 
     def _check_range(self, smin):
         """The shortest image of a vector left out is >= sigma_min(F) |R|: it must

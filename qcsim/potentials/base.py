@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-__all__ = ["Evaluation", "Potential", "register", "make_potential", "STYLES"]
+__all__ = ["Evaluation", "LatticeShell", "Potential", "register", "make_potential", "STYLES"]
 
 
 @dataclass
@@ -38,6 +38,27 @@ class Evaluation:
     virial_i6: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class LatticeShell:
+    """The reference lattice a Cauchy-Born evaluation sums over.
+
+    Attributes
+    ----------
+    R_kc : (k, 3) every lattice vector that can come within the cutoff (A), in
+        +-R pairs.
+    R_half : (k/2, 3) one vector of each pair, sorted by length; Rlen_half their
+        lengths (A).
+    volume : reference volume per site (A^3).
+    species : type index of the lattice's element.
+    """
+
+    R_kc: np.ndarray
+    R_half: np.ndarray
+    Rlen_half: np.ndarray
+    volume: float
+    species: int = 0
+
+
 class Potential(Protocol):
     """What a potential offers (one class per LAMMPS style, one file each)."""
 
@@ -52,6 +73,18 @@ class Potential(Protocol):
 
         ``nlist`` must be up to date for ``x_ic`` (see NeighborList.update).
         ``types_i`` indexes ``species``; ``weights_i`` defaults to ones.
+        """
+        ...
+
+    def cauchy_born(self, F_tcc: np.ndarray, shell: LatticeShell, W_t: np.ndarray,
+                    P_tcc: np.ndarray, C_tcccc: np.ndarray, tangent: bool) -> float:
+        """The Cauchy-Born energy density of ``shell`` deformed by each F_t.
+
+        Fills W_t (eV/A^3 of reference volume), the first Piola-Kirchhoff stress
+        P_tcc = dW/dF and, when ``tangent``, C_tcccc = dP/dF (zeros on entry);
+        returns the smallest singular value of the F's (for the shell's range
+        check).  Each potential supplies its own (qcsim.continuum.cauchy_born
+        calls it).
         """
         ...
 

@@ -83,6 +83,17 @@ class EAMBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
 
+    def cauchy_born(self, F_tcc, shell, W_t, P_tcc, C_tcccc, tangent: bool) -> float:
+        """Cauchy-Born energy density (see :class:`qcsim.potentials.base.Potential`):
+        the kernel on the same LAMMPS tables as :meth:`compute`."""
+        from qcsim._kernels.cauchy_born import eam_cauchy_born
+
+        t, a = self.tables, shell.species
+        return eam_cauchy_born(F_tcc, shell.R_half, shell.Rlen_half,
+                               t.rhor_spline[t.type2rhor[a, a]], t.z2r_spline[t.type2z2r[a, a]],
+                               t.frho_spline[t.type2frho[a]], t.rdr, t.nr, t.rdrho, t.nrho,
+                               t.rhomax, t.cut**2, shell.volume, W_t, P_tcc, C_tcccc, tangent)
+
     def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True,
                 virials=False) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies and virials.

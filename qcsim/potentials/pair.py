@@ -76,6 +76,28 @@ class PairPotential:
         return (np.where(inside, value - p[7], 0.0), np.where(inside, d1, 0.0),
                 np.where(inside, d2, 0.0))
 
+    def cauchy_born(self, F_tcc, shell, W_t, P_tcc, C_tcccc, tangent: bool) -> float:
+        """Cauchy-Born energy density (see :class:`qcsim.potentials.base.Potential`):
+        W = sum_k phi(|F R_k|) / (2 Omega), vectorised over elements."""
+        F, R = F_tcc, shell.R_kc
+        smin = float(np.linalg.svd(F, compute_uv=False)[:, -1].min()) if len(F) else 1.0
+        r_tkc = np.einsum("tij,kj->tki", F, R)
+        r = np.linalg.norm(r_tkc, axis=2)
+        inside = r < self.cutoff
+        rr = np.where(inside, r, 1.0)
+        phi, dphi, ddphi = self.pair_terms(rr)
+        phi, dphi, ddphi = (np.where(inside, v, 0.0) for v in (phi, dphi, ddphi))
+        W_t[:] = 0.5 * phi.sum(axis=1) / shell.volume
+        h = 0.5 * dphi / rr
+        P_tcc[:] = np.einsum("tk,tki,kj->tij", h, r_tkc, R) / shell.volume
+        if tangent:
+            # d(h r_i R_j)/dF_kl with h = phi'(r) / (2 r): (h' / r) r_i r_k R_j R_l + h d_ik R_j R_l
+            hp = 0.5 * ddphi
+            a = (hp - h * rr) / rr**3
+            C_tcccc[:] = (np.einsum("tk,tki,tkm,kj,kl->tijml", a, r_tkc, r_tkc, R, R)
+                          + np.einsum("tk,im,kj,kl->tijml", h, np.eye(3), R, R)) / shell.volume
+        return smin
+
     def compute(self, nlist, x_ic, types_i=None, weights_i=None, energies=True,
                 virials=False) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies and virials.
