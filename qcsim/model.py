@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qcsim._kernels.cauchy_born import gather_deformation_gradients, scatter_stresses
-from qcsim.coupling.regions import CORE, HANDSHAKE, PAD, VOID, Regions
+from qcsim.coupling.regions import PAD, VOID, Regions
 from qcsim.continuum.cauchy_born import OutOfRangeError
 from qcsim.coupling.schemes import Scheme, get_scheme
 from qcsim.neighbors import NeighborList
@@ -84,12 +84,7 @@ class QCModel:
         self.faces_n = None if faces_n is None else np.asarray(faces_n, dtype=np.int32)
         if self.faces_n is not None:
             self._nlist.exclude_between(self.faces_n[self._atoms], 1, 2)
-        if self.scheme.force_based:
-            self._w_atoms = np.ones(len(self._atoms))
-            self._w_t = mesh.volumes_t.copy()
-        else:
-            self._w_atoms = 1.0 - regions.beta_n[self._atoms]
-            self._w_t = regions.element_weights(mesh)
+        self._w_atoms, self._w_t = self.scheme.weights(regions, mesh, self._atoms)
         self._active_t = np.nonzero(self._w_t > 0)[0]
         self._active_cache = (None, None, None)  # see _active_elements
         # D restricted to the active elements: continuum() no longer uses it (the kernel
@@ -174,19 +169,15 @@ class QCModel:
 
     def energy_gradient(self, U_nc):
         """Energy (eV) and gradient (n_nodes, 3) (eV/A) of an energy-based scheme."""
-        if self.scheme.force_based:
+        if not self.scheme.has_energy:
             raise TypeError(f"scheme {self.scheme.name} has no energy; use forces()")
         try:
-            E, G = self.blended_energy_gradient(U_nc)
+            return self.scheme.energy_gradient(self, U_nc)
         except OutOfRangeError:
             # a trial state that distorts an element beyond the Cauchy-Born shell:
             # infinite energy makes line searches step back, and a NaN gradient
             # can never pass for a converged state
             return float("inf"), np.full_like(U_nc, np.nan)
-        if self.scheme.corrected:
-            E -= float(np.sum(self.g0_nc * (U_nc - self.U0_nc)))
-            G = G - self.g0_nc
-        return E, G
 
     def energy_terms(self, U_nc) -> dict:
         """The parts of the energy of an energy-based scheme at ``U_nc`` (eV).
@@ -200,7 +191,7 @@ class QCModel:
         ea, _ = self.atomistic(U_nc)
         ec, _ = self.continuum(U_nc)
         es = self.faces.energy_gradient(U_nc)[0] if self.faces is not None else 0.0
-        corr = -float(np.sum(self.g0_nc * (U_nc - self.U0_nc))) if self.scheme.corrected else 0.0
+        corr = self.scheme.correction_energy(self, U_nc)
         return {"atomistic": float(ea), "continuum": float(ec), "faces": float(es),
                 "correction": corr}
 
@@ -215,28 +206,15 @@ class QCModel:
         return ea + ec, Ga + Gc
 
     def forces(self, U_nc) -> np.ndarray:
-        """Nodal forces (n_nodes, 3): minus the gradient, or the qcf forces."""
-        if not self.scheme.force_based:
-            return -self.energy_gradient(U_nc)[1]
-        self.n_evals += 1
-        try:
-            _, Ga = self.atomistic(U_nc)
-            _, Gc = self.continuum(U_nc)
-            if self.faces is not None:
-                Gc = Gc + self.faces.energy_gradient(U_nc)[1]
-        except OutOfRangeError:  # an invalid trial state: NaN forces, never "converged"
-            return np.full_like(U_nc, np.nan)
-        atom = np.isin(self.regions.flag_n, (CORE, HANDSHAKE))
-        return -np.where(atom[:, None], Ga, Gc)
+        """Nodal forces (n_nodes, 3): minus the gradient, or the scheme's own forces."""
+        return self.scheme.forces(self, U_nc)
 
     def update_correction(self, F0=np.eye(3), U0_nc=None) -> None:
-        """Ghost-force correction at the homogeneous state F0 (or the state U0),
-        computed on the defect-free lattice."""
-        if not self.scheme.corrected:
-            return
+        """The scheme's ghost-force correction at the homogeneous state F0 (or the
+        state U0), computed on the defect-free lattice (nothing for uncorrected
+        schemes)."""
         U0 = self.homogeneous(F0) if U0_nc is None else np.asarray(U0_nc, float)
-        self.g0_nc = self.blended_energy_gradient(U0, perfect=True)[1]
-        self.U0_nc = U0.copy()
+        self.scheme.update_correction(self, U0)
 
     # -- the solver contract --------------------------------------------------------
     def objective(self):
@@ -245,9 +223,7 @@ class QCModel:
 
         def fun(u):
             self.set_dofs(u)
-            if self.scheme.force_based:
-                return float("nan"), -self.forces(self.U_nc).ravel()[free]
-            E, G = self.energy_gradient(self.U_nc)
+            E, G = self.scheme.objective(self, self.U_nc)
             return E, G.ravel()[free]
 
         return fun

@@ -84,11 +84,7 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
     scheme = get_scheme(setup.scheme)
     slab = SlabLattice.of(crystal)
     rc = potential.cutoff
-    handshake = setup.handshake if setup.handshake is not None else (
-        2.0 * rc if scheme.blended else 0.0)
-    if not scheme.blended:
-        handshake = 0.0
-    pad = setup.pad if setup.pad is not None else scheme.pad_cutoffs * rc + setup.skin
+    handshake, pad = scheme.widths(rc, setup.skin, setup.handshake, setup.pad)
     center = np.asarray(setup.center, dtype=float)
     dom = center if setup.domain_center is None else np.asarray(setup.domain_center, dtype=float)
     cores = [(center[0], center[1], setup.r_core)] + [tuple(c) for c in setup.cores]
@@ -150,7 +146,7 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
         faces_n = slit_faces(mesh.site_nk, mesh.X_nc, setup.slit)
     if setup.slit is not None and setup.face_energy and not atomistic_only:
         edges = face_edges(mesh, setup.slit.row, setup.slit.tip_x)
-        w_e = 1.0 if scheme.force_based else regions.beta_n[edges].mean(axis=1)
+        w_e = scheme.face_weights(regions.beta_n[edges].mean(axis=1))
         if len(edges) and np.any(w_e > 0):
             excess = surface_excess(potential, crystal, species=species)
             face_term = FaceTerm(mesh.X_nc, edges, np.broadcast_to(w_e, len(edges)), slab.Lz,

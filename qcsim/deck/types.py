@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcsim.deck.schema import Context
@@ -133,16 +133,25 @@ class Str:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of a fixed set of names (case-sensitive), with a suggestion on a typo."""
+    """One of a set of names (case-sensitive), with a suggestion on a typo.
 
-    choices: tuple[str, ...]
+    ``choices`` is a tuple, or a function returning one: the names of a registry,
+    read when a deck is checked (so that a scheme registered later is accepted).
+    """
+
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.choices()) if callable(self.choices) else self.choices
 
     def describe(self) -> str:
-        return "one of " + ", ".join(self.choices)
+        return "one of " + ", ".join(self.names)
 
     def convert(self, value, ctx, path):
-        if not isinstance(value, str) or value not in self.choices:
-            hint = ctx.suggest(value, self.choices) if isinstance(value, str) else ""
+        names = self.names
+        if not isinstance(value, str) or value not in names:
+            hint = ctx.suggest(value, names) if isinstance(value, str) else ""
             raise ctx.error(f"expected {self.describe()}, got {shown(value)}{hint}", path)
         return value
 

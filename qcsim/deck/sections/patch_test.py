@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qcsim.coupling.schemes import get_scheme, scheme_names
 from qcsim.deck.schema import param, section
 from qcsim.deck.sections._deformation import Matrix3, check_deformation
-from qcsim.deck.sections.qc import SCHEME_NAMES
 from qcsim.deck.types import Choice, Float, ListOf
 
-__all__ = ["PatchTestSettings", "EXACT_SCHEMES"]
+__all__ = ["PatchTestSettings", "exact_schemes"]
 
-# The schemes whose patch test is exact: every residual force vanishes to round-off.
-EXACT_SCHEMES = ("bgfc", "qce-gfc", "qcf")
+
+def exact_schemes(names=None) -> tuple[str, ...]:
+    """The schemes (of ``names``, default all registered) whose patch test is exact:
+    every residual force vanishes to round-off."""
+    return tuple(n for n in (names or scheme_names()) if get_scheme(n).patch_test_exact)
 
 
 @section("patch_test", doc="Deformations and schemes of the patch test (task patch-test).")
@@ -31,11 +34,12 @@ class PatchTestSettings:
     F: tuple = param(ListOf(Matrix3(), min_length=1),
                      doc="deformation gradients, each a 3x3 matrix given row by row "
                          "(F[i][j] = dx_i/dX_j) with det F > 0 and third column (0, 0, 1)")
-    schemes: tuple[str, ...] = param(ListOf(Choice(SCHEME_NAMES), min_length=1), SCHEME_NAMES,
+    schemes: tuple[str, ...] = param(ListOf(Choice(scheme_names), min_length=1), scheme_names(),
                                      doc="coupling schemes to test, each built on its own mesh")
     tolerance: float = param(Float(gt=0), 1e-9,
-                             doc="largest residual force allowed for bgfc, qce-gfc and qcf; "
-                                 "a larger one fails the run (exit code 3, results kept)",
+                             doc=f"largest residual force allowed for the schemes whose patch "
+                                 f"test is exact ({', '.join(exact_schemes())}); a larger one "
+                                 "fails the run (exit code 3, results kept)",
                              units="eV/A")
 
     @classmethod

@@ -3,7 +3,7 @@
 Example::
 
     qc:
-      scheme: bgfc        # bgfc, bqce, qce-gfc, qcf, qce
+      scheme: bgfc        # a registered coupling scheme (qcsim.coupling.schemes)
       r_core: 10.0        # A, radius of the atomistic core
       r_outer: 60.0       # A, radius of the whole domain
       growth: 1.3         # element size ratio between layers of the coarse mesh
@@ -15,30 +15,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qcsim.coupling.schemes import get_scheme, scheme_names
 from qcsim.deck.schema import param, section
 from qcsim.deck.types import Choice, Float
 
-__all__ = ["QCSettings", "SCHEME_NAMES", "PROFILE_NAMES", "widths"]
+__all__ = ["QCSettings", "PROFILE_NAMES", "widths", "scheme_names"]
 
 # Literal so that reading a deck does not import the model; a test checks them
 # against qcsim.coupling.
-SCHEME_NAMES = ("bgfc", "bqce", "qce-gfc", "qcf", "qce")
 PROFILE_NAMES = ("linear", "cubic", "quintic")
-BLENDED = ("bgfc", "bqce")
-PAD_CUTOFFS = {"qcf": 2}  # others: 1
 
 
 def widths(scheme: str, cutoff: float, skin: float, handshake: float | None,
            pad: float | None) -> tuple[float, float]:
-    """Handshake and pad widths (A) that :func:`qcsim.coupling.build.build_slab_model`
-    uses for ``scheme``: 2 cutoffs of handshake for blended schemes (0 otherwise), a pad
-    of ``pad_cutoffs`` cutoffs plus the skin, unless given."""
-    if scheme not in BLENDED:
-        h = 0.0
-    else:
-        h = 2.0 * cutoff if handshake is None else handshake
-    p = PAD_CUTOFFS.get(scheme, 1) * cutoff + skin if pad is None else pad
-    return h, p
+    """Handshake and pad widths (A) of ``scheme`` (:meth:`Scheme.widths`), as
+    :func:`qcsim.coupling.build.build_slab_model` makes them."""
+    return get_scheme(scheme).widths(cutoff, skin, handshake, pad)
+
+
+def _scheme_doc() -> str:
+    return ", ".join(f"{n} ({get_scheme(n).summary})" for n in scheme_names())
 
 
 @section("qc", doc="Geometry and coupling of the QC model (slab mode, a disk around a core).")
@@ -46,10 +42,8 @@ def widths(scheme: str, cutoff: float, skin: float, handshake: float | None,
 class QCSettings:
     """Coupling scheme, region radii and widths, mesh grading, blending profile."""
 
-    scheme: str = param(Choice(SCHEME_NAMES), "bgfc",
-                        doc="coupling scheme: bgfc (blended, ghost-force corrected), bqce "
-                            "(blended), qce-gfc (sharp, corrected), qcf (force-based), qce "
-                            "(sharp, uncorrected); not used by task patch-test")
+    scheme: str = param(Choice(scheme_names), "bgfc",
+                        doc=f"coupling scheme: {_scheme_doc()}; not used by task patch-test")
     r_core: float = param(Float(gt=0), doc="radius of the atomistic core around the site "
                                            "(0, 0)", units="A")
     r_outer: float = param(Float(gt=0), doc="radius of the domain; the nodes on its "
