@@ -315,19 +315,22 @@ class CrackStudy:
             def watch(k, e, f):
                 return k % SLIP_CHECK_EVERY == 0 and bool(self._slip_disks())
         if model.scheme.force_based or s.method == "fire":
-            res = fire(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps, callback=watch)
+            res = fire(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
+                       callback=watch, comm=model.comm)
         else:
             if s.precon and self._precon is None:
                 self._precon = ElasticPreconditioner(model.reference_stiffness())
             res = lbfgs(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
-                        precon=self._precon if s.precon else None, callback=watch)
+                        precon=self._precon if s.precon else None, callback=watch,
+                        comm=model.comm)
             if not res.converged and res.message.startswith("line search failed"):
                 # FIRE, the fallback: it needs no descent direction and steps back
                 # from invalid states; it continues from where L-BFGS stopped
                 log.info("K = %.5g MPa*sqrt(m): L-BFGS stopped (%s); FIRE continues",
                          self.K / 100, res.message)
                 first = res
-                res = fire(fun, res.x, fmax=s.fmax, max_steps=s.max_steps, callback=watch)
+                res = fire(fun, res.x, fmax=s.fmax, max_steps=s.max_steps, callback=watch,
+                           comm=model.comm)
                 res.iterations += first.iterations
         model.set_dofs(res.x)
         return res

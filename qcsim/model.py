@@ -22,6 +22,7 @@ from qcsim.coupling.regions import PAD, VOID, Regions
 from qcsim.continuum.cauchy_born import OutOfRangeError
 from qcsim.coupling.schemes import Scheme, get_scheme
 from qcsim.neighbors import NeighborList
+from qcsim.parallel import SERIAL
 
 __all__ = ["QCModel", "gradient_operator"]
 
@@ -62,9 +63,10 @@ class QCModel:
 
     def __init__(self, mesh, regions: Regions, potential, cauchy_born, scheme="bgfc", *,
                  cell_cc=None, pbc_c=(False, False, False), types_n=None, fixed_n=None,
-                 skin: float = 1.0, faces_n=None, faces=None):
+                 skin: float = 1.0, faces_n=None, faces=None, comm=SERIAL):
         self.mesh, self.regions = mesh, regions
         self.potential, self.cb = potential, cauchy_born
+        self.comm = comm  # energy sums are reduced over it (qcsim.parallel)
         self.scheme: Scheme = get_scheme(scheme) if isinstance(scheme, str) else scheme
         self.cell_cc = np.zeros((3, 3)) if cell_cc is None else np.asarray(cell_cc, float)
         self.pbc_c = np.asarray(pbc_c, dtype=bool)
@@ -142,7 +144,7 @@ class QCModel:
         ev = self.potential.compute(nlist, x, self.types_n[idx], w, energies=False)
         G = np.zeros_like(U_nc)
         G[idx] = -ev.forces_ic
-        return ev.energy, G
+        return self.comm.sum(ev.energy), G
 
     def continuum(self, U_nc):
         """Cauchy-Born energy sum_T w_T W(F_T) and its gradient (n_nodes, 3), over the
@@ -154,7 +156,7 @@ class QCModel:
         W, P, _ = self.cb.evaluate(F)
         G = np.zeros((self.mesh.n_nodes, 3))
         scatter_stresses(P, w, T_ta, grad_tad, G)
-        return float(w @ W), G
+        return self.comm.sum(float(w @ W)), G
 
     def _active_elements(self):
         """Nodes (k, d + 1), shape-function gradients (k, d + 1, d) and weights (k,) of

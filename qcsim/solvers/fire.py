@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from qcsim.parallel import SERIAL
 from qcsim.solvers.result import SolveResult, max_site_force
 
 
@@ -27,7 +28,8 @@ class FIREParams:
 
 def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, *,
          fmax: float = 1e-4, max_steps: int = 10000, params: FIREParams = FIREParams(),
-         callback: Callable[[int, float, float], None] | None = None) -> SolveResult:
+         callback: Callable[[int, float, float], None] | None = None,
+         comm=SERIAL) -> SolveResult:
     """Minimise ``fun`` with FIRE.
 
     Parameters
@@ -39,13 +41,16 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
     callback : called as ``callback(k, energy, max_force)`` at every iterate (the
         last ``fun`` evaluation was at that iterate); a true return value stops
         the minimisation (not converged, "stopped by the caller").
+    comm : the communicator of a distributed x (power, norms and the largest
+        force are reduced over it; :data:`qcsim.parallel.SERIAL` for one process).
     """
     p = params
+    fmax_of = lambda v: comm.max(max_site_force(v))  # noqa: E731
     x = np.array(x0, dtype=np.float64)
     v = np.zeros_like(x)
     e, g = fun(x)
     n_evals = 1
-    e_k, f_k = [e], [max_site_force(g)]
+    e_k, f_k = [e], [fmax_of(g)]
     if not np.all(np.isfinite(g)):  # an invalid starting state: nowhere to go
         return SolveResult(x, e, False, 0, n_evals, np.array(e_k), np.array(f_k),
                            "invalid starting state (forces not finite)")
@@ -57,9 +62,9 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
             return SolveResult(x, e, True, k - 1, n_evals, np.array(e_k), np.array(f_k),
                                "largest force below tolerance")
         f = -g
-        power = float(f @ v)
+        power = comm.dot(f, v)
         if power > 0.0:
-            fn, vn = np.linalg.norm(f), np.linalg.norm(v)
+            fn, vn = comm.norm(f), comm.norm(v)
             v = (1.0 - alpha) * v + alpha * vn * f / max(fn, 1e-300)
             n_pos += 1
             if n_pos > p.n_min:
@@ -72,7 +77,7 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
             n_pos = 0
         v += dt * f
         dx = dt * v
-        step = max_site_force(dx)
+        step = fmax_of(dx)
         if step > p.max_step:
             dx *= p.max_step / step
         x_new = x + dx
@@ -93,7 +98,7 @@ def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, 
             continue
         x, e, g = x_new, e_new, g_new
         e_k.append(e)
-        f_k.append(max_site_force(g))
+        f_k.append(fmax_of(g))
         if callback and callback(k, e, f_k[-1]):
             converged = f_k[-1] <= fmax
             return SolveResult(x, e, converged, k, n_evals, np.array(e_k), np.array(f_k),

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 from scipy.linalg.blas import daxpy as _axpy
 
+from qcsim.parallel import SERIAL
 from qcsim.solvers.result import SolveResult, max_site_force
 
 
@@ -29,7 +30,8 @@ class LBFGSParams:
 def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, *,
           fmax: float = 1e-4, max_steps: int = 10000, params: LBFGSParams = LBFGSParams(),
           precon: Callable[[np.ndarray], np.ndarray] | None = None,
-          callback: Callable[[int, float, float], None] | None = None) -> SolveResult:
+          callback: Callable[[int, float, float], None] | None = None,
+          comm=SERIAL) -> SolveResult:
     """Minimise ``fun`` with L-BFGS.
 
     Parameters
@@ -42,12 +44,15 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     callback : called as ``callback(k, energy, max_force)`` at every iterate (the
         last ``fun`` evaluation was at that iterate); a true return value stops
         the minimisation (not converged, "stopped by the caller").
+    comm : the communicator of a distributed x (dot products and the largest force
+        are reduced over it; :data:`qcsim.parallel.SERIAL` for one process).
     """
     p = params
+    fmax_of = lambda v: comm.max(max_site_force(v))  # noqa: E731
     x = np.array(x0, dtype=np.float64)
     e, g = fun(x)
     n_evals = 1
-    e_k, f_k = [e], [max_site_force(g)]
+    e_k, f_k = [e], [fmax_of(g)]
     if not (np.isfinite(e) and np.all(np.isfinite(g))):
         # an invalid starting state (outside the Cauchy-Born range): no descent
         # direction exists; never step from it
@@ -63,13 +68,13 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         if f_k[-1] <= fmax:
             return SolveResult(x, e, True, k - 1, n_evals, np.array(e_k), np.array(f_k),
                                "largest force below tolerance")
-        d = -_two_loop(g, pairs, precon)
-        slope = float(g @ d)
+        d = -_two_loop(g, pairs, precon, comm)
+        slope = comm.dot(g, d)
         if slope >= 0.0:  # not a descent direction: restart from the preconditioned gradient
             pairs.clear()
             d = -(precon(g) if precon else g)
-            slope = float(g @ d)
-        step = max_site_force(d)
+            slope = comm.dot(g, d)
+        step = fmax_of(d)
         alpha = min(1.0, p.max_step / step) if step > 0 else 1.0
         accepted = False
         # Energies near a minimum differ by amounts close to round-off; allow
@@ -93,12 +98,12 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             continue
         failures = 0
         s, y = x_new - x, g_new - g
-        sy = float(s @ y)
-        if sy > 1e-16 * float(y @ y):
+        sy = comm.dot(s, y)
+        if sy > 1e-16 * comm.dot(y, y):
             pairs.append((s, y, 1.0 / sy))
         x, e, g = x_new, e_new, g_new
         e_k.append(e)
-        f_k.append(max_site_force(g))
+        f_k.append(fmax_of(g))
         if callback and callback(k, e, f_k[-1]):
             message = "stopped by the caller"
             break
@@ -112,7 +117,7 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     return SolveResult(x, e, converged, k, n_evals, np.array(e_k), np.array(f_k), message)
 
 
-def _two_loop(g, pairs, precon):
+def _two_loop(g, pairs, precon, comm=SERIAL):
     """H g for the L-BFGS inverse Hessian H built on pairs (s, y, 1/s.y).
 
     The updates are in place (BLAS axpy): one pass over each vector instead of
@@ -121,17 +126,17 @@ def _two_loop(g, pairs, precon):
     q = np.array(g, dtype=np.float64)
     alphas = []
     for s, y, rho in reversed(pairs):
-        a = rho * float(s @ q)
+        a = rho * comm.dot(s, q)
         q = _axpy(y, q, a=-a)
         alphas.append(a)
     if precon is not None:
         r = np.array(precon(q), dtype=np.float64)
     elif pairs:
         s, y, rho = pairs[-1]
-        r = q * (float(s @ y) / float(y @ y))
+        r = q * (comm.dot(s, y) / comm.dot(y, y))
     else:
         r = q * 0.01  # first step: a small steepest-descent step (A^2/eV)
     for (s, y, rho), a in zip(pairs, reversed(alphas)):
-        b = rho * float(y @ r)
+        b = rho * comm.dot(y, r)
         r = _axpy(s, r, a=a - b)
     return r

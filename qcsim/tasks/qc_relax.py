@@ -155,7 +155,8 @@ def run(deck, stage, options) -> TaskOutcome:
         with relaxation_progress(options, "qc-relax", settings.fmax, settings.log_every,
                                  log) as progress:
             result = METHODS[method](fun, model.get_dofs(), fmax=settings.fmax,
-                                     max_steps=settings.max_steps, callback=progress)
+                                     max_steps=settings.max_steps, callback=progress,
+                                     comm=model.comm)
     except GeometryError as exc:
         raise GeometryError(f"the relaxation left the range of the Cauchy-Born model ({exc}): "
                             "the load may exceed what the crystal sustains around the defect; "

@@ -85,14 +85,16 @@ class StopGuard:
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-    def __init__(self):
+    def __init__(self, comm=None):
+        from qcsim.parallel import SERIAL, StopFlag
+
         self._depth = 0
-        self.pending: int | None = None
+        self.flag = StopFlag(SERIAL if comm is None else comm)
         self._old: dict = {}
 
     def _handler(self, signum, frame):
         if self._depth:
-            self.pending = self.pending or signum
+            self.flag.request(signum)
             return
         raise StopRequested(signum)
 
@@ -116,8 +118,8 @@ class StopGuard:
             yield
         finally:
             self._depth -= 1
-        if not self._depth and self.pending:
-            signum, self.pending = self.pending, None
+        if not self._depth and self.flag.agreed():
+            signum, self.flag.requested = self.flag.requested, None
             raise StopRequested(signum)
 
 
