@@ -376,3 +376,44 @@ def test_no_slip_plane_contains_the_front():
     x[up, 0] += 1.2  # rigid shear of the upper half: every bond across y = 0 slips
     found, slip = find_dislocations(x, X, cell, pbc, cube, (-20.0, 0.0))
     assert found == [] and slip.shape == (len(X), 3)
+
+
+def test_twin_with_a_rigidly_shifted_boundary_keeps_its_thickness():
+    """Four (-1-12) planes of Fe twinned, the next one shifted by p/2 along the band
+    (a relaxed isosceles boundary): shear 4.5 p across the band, still a twin of 4."""
+    p = burgers(FE, (1, 1, 1), 6)
+    X, x, cell, pbc, tip, t, n, d = twin_band(FE, (-1, -1, 2), p, 4, 40.0)
+    start = tip + 4 * d * n[:2]
+    x += volterra(X, start + 40.0 * t, t, 0.5 * p) - volterra(X, start, t, 0.5 * p)
+    (tw,), _ = find_dislocations(x, X, cell, pbc, FE, tip)
+    assert tw.kind == "twin" and tw.thickness == 4 and tw.burgers == "1/6[111]"
+    assert tw.distance == pytest.approx(40.0, abs=2.0)
+
+
+# the relaxed Fe_mm (111)[1-10] crack, R = 150 A fully atomistic, fmax = 1e-3, ramped
+# 1.30..1.55 K_G in steps of 0.05 (scripts/crack_follow.py --metal Fe): the atoms of a
+# box around the (-1-12) twin that grows from the tip along +y, a wedge whose flat
+# boundary carries 1.13 p + 0.5 p (an isosceles boundary); K / K_G, twinned planes of
+# its thickest section, front (A from the tip)
+FE_CRACK_TWIN = [(1.30, 5, 57.6), (1.45, 7, 82.1), (1.50, 7, 88.6), (1.55, 7, 91.8)]
+
+
+@pytest.mark.parametrize("step", range(len(FE_CRACK_TWIN)))
+def test_twin_of_a_relaxed_fe_crack_is_found_at_every_step(step):
+    """The twin is reported while it grows (at 1.30, 1.50 and 1.55 K_G its shear,
+    6.5 to 8.5 |p|, is half-way between integers: once missed, or taken for the
+    1/2[111] dislocation of its stepped boundary), and nothing else is."""
+    import pathlib
+
+    data = np.load(pathlib.Path(__file__).parent / "twins" / "fe_crack_twin.npz")
+    K, layers, front = FE_CRACK_TWIN[step]
+    assert data["K_over_KG"][step] == pytest.approx(K)
+    X = data["X"]
+    found, _ = find_dislocations(X + data["u"][step], X, data["cell"], data["pbc"], FE,
+                                 data["tip"], face_i=data["faces"])
+    assert len(found) == 1
+    tw = found[0]
+    assert tw.kind == "twin" and tw.plane == "(-1-12)" and tw.burgers == "1/6[111]"
+    assert tw.thickness == layers
+    assert tw.distance == pytest.approx(front, abs=2.0)
+    assert tw.angle == pytest.approx(90.0, abs=3.0)
