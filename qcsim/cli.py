@@ -214,10 +214,10 @@ def cmd_info(args) -> int:
     from qcsim.tasks import load_tasks
 
     try:
-        from qcsim.deck.sections.potential import _import_styles
+        from qcsim.deck.sections.potential import import_styles
         import qcsim.potentials as pkg
 
-        _import_styles(pkg)
+        import_styles(pkg)
     except Exception as exc:  # noqa: BLE001 - info must print even with a broken build
         log.debug("could not import every potential module: %s", exc)
     print(f"qcsim {__version__} (python {sys.version.split()[0]})")

@@ -91,16 +91,16 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
     atomistic_only = setup.r_core >= setup.r_outer
     grow = handshake + pad + slab.row_spacing
     if atomistic_only:
-        from qcsim.mesh.graded import _triangulate
+        from qcsim.mesh.graded import triangulate_sites
         from qcsim.mesh.mesh import Mesh
 
         ij = slab.sites_in_disk(dom, setup.r_outer)
-        T = _triangulate(ij @ slab.b_kc, ij, setup.slit)
+        T = triangulate_sites(ij @ slab.b_kc, ij, setup.slit)
         mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
         if setup.slit is not None:
-            from qcsim.mesh.graded import _cut_bridges
+            from qcsim.mesh.graded import cut_slit_bridges
 
-            ij, T = _cut_bridges(ij, ij @ slab.b_kc, T, setup.slit)
+            ij, T = cut_slit_bridges(ij, ij @ slab.b_kc, T, setup.slit)
             mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
     else:
         resolved = [(cx, cy, r + grow) for cx, cy, r in cores] + [tuple(c) for c in setup.refined]

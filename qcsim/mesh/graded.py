@@ -19,8 +19,8 @@ from qcsim.errors import GeometryError
 from qcsim.lattice.slab import SlabLattice
 from qcsim.mesh.mesh import Mesh
 
-__all__ = ["Slit", "graded_disk_mesh", "graded_mesh", "spacing_level", "distance_to_disks",
-           "site_keys", "unique_sites"]
+__all__ = ["Slit", "graded_disk_mesh", "graded_mesh", "triangulate_sites", "cut_slit_bridges",
+           "spacing_level", "distance_to_disks", "site_keys", "unique_sites"]
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,9 @@ def graded_mesh(slab: SlabLattice, resolved, center, r_outer: float, growth: flo
     tip_x = slit.tip_x if slit is not None else -np.inf
     ij = _node_sites(slab, resolved, center, r_outer, h0, growth, row0, tip_x)
     xy = ij @ slab.b_kc
-    elements = _triangulate(xy, ij, slit)
+    elements = triangulate_sites(xy, ij, slit)
     if slit is not None:
-        ij, elements = _cut_bridges(ij, xy, elements, slit)
+        ij, elements = cut_slit_bridges(ij, xy, elements, slit)
     mesh = Mesh(slab.positions(ij), elements, dim=2, thickness=slab.Lz, site_nk=ij)
     q = mesh.quality()
     if q.n_inverted or q.min_measure <= 1e-9 * slab.area:
@@ -266,7 +266,7 @@ def _sublattice_in_annulus(slab, center, m, row0, r_lo, r_hi, tip_x=-np.inf):
     return np.concatenate(out)
 
 
-def _triangulate(xy, ij, slit):
+def triangulate_sites(xy, ij, slit):
     """Constrained Delaunay triangulation of the nodes.
 
     The convex hull is given as segments through every node on it (lattice
@@ -293,7 +293,7 @@ def _triangulate(xy, ij, slit):
     return T
 
 
-def _cut_bridges(ij, xy, T, slit):
+def cut_slit_bridges(ij, xy, T, slit):
     """Drop elements that join the two crack faces behind the tip (only possible
     outside the closed mouth), then the nodes left without elements."""
     jT = ij[T, 1]

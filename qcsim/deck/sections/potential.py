@@ -16,7 +16,7 @@ from typing import Any
 from qcsim.deck.schema import REQUIRED, define_section, param, variant
 from qcsim.deck.types import Bool, Float, ListOf, PotentialFile, Str
 
-__all__ = ["EAM", "EAMAlloy", "EAMFS", "LJCut", "Morse", "setfl_elements"]
+__all__ = ["EAM", "EAMAlloy", "EAMFS", "LJCut", "Morse", "setfl_elements", "import_styles"]
 
 define_section("potential", discriminator="style",
                doc="The interatomic potential, named by its LAMMPS pair style.")
@@ -87,7 +87,7 @@ def _check_loadable(cfg, ctx, path) -> None:
     import qcsim.potentials as potentials_pkg
     from qcsim.potentials import STYLES, make_potential
 
-    _import_styles(potentials_pkg)
+    import_styles(potentials_pkg)
     if cfg.style not in STYLES:
         raise ctx.error(f"potential style {cfg.style!r} is not available in this build "
                         f"(available: {', '.join(sorted(STYLES)) or 'none'})", path + ("style",))
@@ -98,7 +98,7 @@ def _check_loadable(cfg, ctx, path) -> None:
                         path) from None
 
 
-def _import_styles(pkg) -> None:
+def import_styles(pkg) -> None:
     import importlib
     import pkgutil
 
