@@ -2,16 +2,13 @@
 import numpy as np
 from ase.optimize import FIRE
 
-from qcsim import Calculator
 from qcsim.ase_adapter import QCOptimizable
 from qcsim.coupling.build import SlabSetup, build_slab_model
-from qcsim.lattice import Crystal
 from qcsim.solvers import lbfgs
 
 
-def test_ase_fire_relaxes_a_qc_vacancy_like_qcsim():
-    pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential
-    crystal = Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+def test_ase_fire_relaxes_a_qc_vacancy_like_qcsim(cu_potential, cu_crystal):
+    pot, crystal = cu_potential, cu_crystal
     setup = SlabSetup(r_core=8.0, r_outer=40.0, voids=((0, 0),))
     ours, _ = build_slab_model(pot, crystal, setup)
     ours.update_correction()

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from qcsim import Calculator
 from qcsim.fracture import CrackSpec, CrackStudy
 from qcsim.lattice import Crystal
 
@@ -10,9 +9,8 @@ ORIENT = ((1, 1, -2), (1, 1, 1), (1, -1, 0))
 
 
 @pytest.fixture(scope="module")
-def study():
-    calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"])
-    return CrackStudy(calc.potential, Crystal("fcc", 3.6149, ORIENT, "Cu"),
+def study(cu_potential):
+    return CrackStudy(cu_potential, Crystal("fcc", 3.6149, ORIENT, "Cu"),
                       CrackSpec(r_core=10.0, r_outer=80.0))
 
 

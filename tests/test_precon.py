@@ -2,17 +2,14 @@
 import numpy as np
 import pytest
 
-from qcsim import Calculator
 from qcsim.coupling.build import SlabSetup, build_slab_model
-from qcsim.lattice import Crystal
 from qcsim.solvers import lbfgs
 from qcsim.solvers.precon import ElasticPreconditioner
 
 
 @pytest.fixture(scope="module")
-def setup():
-    pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential
-    return pot, Crystal("fcc", 3.6149, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+def setup(cu_potential, cu_crystal):
+    return cu_potential, cu_crystal
 
 
 def relax_iterations(pot, crystal, R, precon):

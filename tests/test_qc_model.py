@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from qcsim import Calculator
 from qcsim.continuum.cauchy_born import CauchyBorn
 from qcsim.coupling.regions import disk_regions
 from qcsim.lattice import Crystal, SlabLattice
@@ -14,8 +13,8 @@ CENTER = np.array([0.3, 1.0])
 
 
 @pytest.fixture(scope="module")
-def pot():
-    return Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential
+def pot(cu_potential):
+    return cu_potential
 
 
 def build(pot, orient, scheme, r_core=9.0, r_outer=60.0, slit=None):
