@@ -34,7 +34,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from qcsim.adapt import curvature_indicator, transfer_displacements
-from qcsim.analysis.bulk import EV_PER_A3_IN_GPA
 from qcsim.analysis.crack import model_crack_tip
 from qcsim.coupling.build import SlabSetup, build_slab_model
 from qcsim.coupling.regions import CORE, HANDSHAKE
@@ -44,6 +43,7 @@ from qcsim.loading.stroh import StrohCrack
 from qcsim.mesh import Slit
 from qcsim.solvers import fire, lbfgs
 from qcsim.solvers.precon import ElasticPreconditioner
+from qcsim.units import EV_PER_A3_IN_GPA, mpa_sqrt_m
 
 __all__ = ["CrackSpec", "CrackStudy", "StepRecord"]
 
@@ -269,7 +269,7 @@ class CrackStudy:
                     why = ("slip entered the continuum" if res.message.startswith("stopped by")
                            else res.message)
                     log.info("K = %.5g MPa*sqrt(m): relaxation stopped after %d iterations "
-                             "(%s); the model adapts", self.K / 100, res.iterations, why)
+                             "(%s); the model adapts", mpa_sqrt_m(self.K), res.iterations, why)
                 n_adapt += 1
                 res = self._relax()
                 iterations += res.iterations
@@ -277,7 +277,7 @@ class CrackStudy:
                                       precrack_x=self.slit_x)
                 dislocations = self.dislocations(tip)
         if not res.converged:
-            log.warning("K = %.5g MPa*sqrt(m): relaxation not converged: %s", self.K / 100,
+            log.warning("K = %.5g MPa*sqrt(m): relaxation not converged: %s", mpa_sqrt_m(self.K),
                         res.message)
         if np.isfinite(tip.tip_x):
             self.tip_x = max(self.tip_x, tip.tip_x)
@@ -327,7 +327,7 @@ class CrackStudy:
                 # FIRE, the fallback: it needs no descent direction and steps back
                 # from invalid states; it continues from where L-BFGS stopped
                 log.info("K = %.5g MPa*sqrt(m): L-BFGS stopped (%s); FIRE continues",
-                         self.K / 100, res.message)
+                         mpa_sqrt_m(self.K), res.message)
                 first = res
                 res = fire(fun, res.x, fmax=s.fmax, max_steps=s.max_steps, callback=watch,
                            comm=model.comm)
@@ -349,7 +349,7 @@ class CrackStudy:
             return found
         except Exception as exc:  # noqa: BLE001 - the analysis must not sink a load step
             log.warning("K = %.5g MPa*sqrt(m): dislocation analysis failed (%s: %s); no "
-                        "dislocation reported for this step", self.K / 100,
+                        "dislocation reported for this step", mpa_sqrt_m(self.K),
                         type(exc).__name__, exc)
             self.slip_ic = None
             return []

@@ -16,7 +16,7 @@ Nothing else in the package writes these factors.
 from __future__ import annotations
 
 __all__ = ["EV_PER_A3_IN_GPA", "EV_PER_A2_IN_J_PER_M2", "EV_PER_A2_IN_MJ_PER_M2",
-           "GPA_A_PER_J_PER_M2", "GPA_SQRT_A_PER_MPA_SQRT_M", "SURFACE_ENERGY_UNITS",
+           "GPA_A_PER_J_PER_M2", "MJ_PER_J", "GPA_SQRT_A_PER_MPA_SQRT_M", "SURFACE_ENERGY_UNITS",
            "STRESS_INTENSITY_UNITS", "K_UNIT", "mpa_sqrt_m", "gpa_sqrt_a"]
 
 EV_PER_A3_IN_GPA = 160.21766208
@@ -25,6 +25,8 @@ EV_PER_A2_IN_J_PER_M2 = 16.021766208
 """1 eV/A^2 in J/m^2."""
 EV_PER_A2_IN_MJ_PER_M2 = 16021.766208
 """1 eV/A^2 in mJ/m^2."""
+MJ_PER_J = 1000.0
+"""mJ per J (surface energies in mJ/m^2 and J/m^2)."""
 GPA_A_PER_J_PER_M2 = 10.0
 """1 J/m^2 in GPa*A (the engine's surface-energy unit)."""
 GPA_SQRT_A_PER_MPA_SQRT_M = 100.0

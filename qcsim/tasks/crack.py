@@ -28,7 +28,7 @@ from qcsim.deck.sections.qc import widths
 from qcsim.errors import DeckError, GeometryError, QCSimError
 from qcsim.tasks._qc import MAX_ATOMS, check_potential_and_crystal, make_potential
 from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
-from qcsim.units import mpa_sqrt_m
+from qcsim.units import MJ_PER_J, mpa_sqrt_m
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def surface_energy_of(deck) -> float:
     t = time.perf_counter()
     try:
         gamma = surface_energy(make_calculator(pot_cfg, 1.0), crystal.element, crystal.lattice,
-                               crystal.a, miller) / 1000.0
+                               crystal.a, miller) / MJ_PER_J
     except QCSimError as exc:
         raise QCSimError(f"cannot compute the surface energy of the {miller} plane from the "
                          f"potential ({exc}); give it as crack.gamma (J/m^2)") from None
