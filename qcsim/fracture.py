@@ -35,7 +35,7 @@ import numpy as np
 
 from qcsim.adapt import curvature_indicator, transfer_displacements
 from qcsim.analysis.crack import model_crack_tip
-from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.build import SlabSetup, build_slab_model
 from qcsim.coupling.regions import CORE, HANDSHAKE
 from qcsim.errors import ConvergenceError
 from qcsim.lattice import Crystal, SlabLattice
@@ -63,7 +63,7 @@ class CrackSpec:
     slip_strain : Green-Lagrange strain norm above which an element that carries
         continuum energy is taken to hold slip and the crystal there becomes
         atomistic (None: off).
-    slit_cohesion, face_energy : see :class:`qcsim.coupling.build.SlabSetup` (by
+    slit_cohesion, face_energy : see :class:`qcsim.build.SlabSetup` (by
         default the pre-crack has no bonds across it, and continuum faces carry
         the surface excess energy).
     follow : re-centre distance (default r_core / 2); refine_tol, atomistic_tol :

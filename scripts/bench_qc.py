@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from qcsim import Calculator
-from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.build import SlabSetup, build_slab_model
 from qcsim.lattice import Crystal
 from qcsim.neighbors import NeighborList
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from qcsim import Calculator
-from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.build import SlabSetup, build_slab_model
 from qcsim.lattice import Crystal
 from qcsim.solvers import fire, lbfgs
 from qcsim.solvers.precon import ElasticPreconditioner

@@ -26,7 +26,7 @@ import numpy as np
 
 from qcsim import Calculator
 from qcsim.analysis.defects import model_defects
-from qcsim.coupling.build import slit_faces
+from qcsim.build import slit_faces
 from qcsim.fracture import CrackSpec, CrackStudy
 from qcsim.lattice import Crystal
 from qcsim.loading import convert_surface_energy, griffith_K

@@ -60,7 +60,7 @@ def test_transfer_is_exact_for_a_linear_field_on_a_sheared_lattice():
     longer than the spacing of their centroids."""
     from qcsim import Calculator
     from qcsim.adapt import transfer_displacements
-    from qcsim.coupling.build import SlabSetup, build_slab_model
+    from qcsim.build import SlabSetup, build_slab_model
     from qcsim.lattice import Crystal
     from qcsim.mesh import Slit
 

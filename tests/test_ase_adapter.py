@@ -3,7 +3,7 @@ import numpy as np
 from ase.optimize import FIRE
 
 from qcsim.ase_adapter import QCOptimizable
-from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.build import SlabSetup, build_slab_model
 from qcsim.solvers import lbfgs
 
 

@@ -218,7 +218,7 @@ def test_emitted_partial_is_found_away_from_the_crack():
 # -- QC model helpers ----------------------------------------------------------------------
 def test_model_helpers():
     from qcsim import Calculator
-    from qcsim.coupling.build import SlabSetup, build_slab_model
+    from qcsim.build import SlabSetup, build_slab_model
     from qcsim.mesh import Slit
 
     pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential

@@ -183,7 +183,7 @@ def test_crystal_vectors_and_miller():
 
 def test_model_dislocations_cut_by_the_precrack():
     from qcsim import Calculator
-    from qcsim.coupling.build import SlabSetup, build_slab_model
+    from qcsim.build import SlabSetup, build_slab_model
     from qcsim.mesh import Slit
 
     calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"])

@@ -6,7 +6,7 @@ import pytest
 from qcsim import Calculator
 from qcsim.analysis.bulk import EV_PER_A2_IN_MJ_PER_M2, surface_energy
 from qcsim.continuum.surface import FaceTerm, SurfaceExcess, surface_excess
-from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.build import SlabSetup, build_slab_model
 from qcsim.lattice import Crystal
 from qcsim.mesh import Slit
 

@@ -57,7 +57,7 @@ def test_solvers_reduce_through_the_communicator(solver, reductions):
 
 def test_the_model_sums_its_energy_through_the_communicator():
     from qcsim import Calculator
-    from qcsim.coupling.build import SlabSetup, build_slab_model
+    from qcsim.build import SlabSetup, build_slab_model
     from qcsim.lattice import Crystal
 
     pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential

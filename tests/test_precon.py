@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qcsim.coupling.build import SlabSetup, build_slab_model
+from qcsim.build import SlabSetup, build_slab_model
 from qcsim.solvers import lbfgs
 from qcsim.solvers.precon import ElasticPreconditioner
 

@@ -62,7 +62,7 @@ def test_a_new_scheme_from_one_file_runs_the_patch_test(tmp_path, toy, capsys):
 
 def test_the_toy_scheme_builds_its_own_widths(toy):
     from qcsim import Calculator
-    from qcsim.coupling.build import SlabSetup, build_slab_model
+    from qcsim.build import SlabSetup, build_slab_model
     from qcsim.lattice import Crystal
 
     pot = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy", elements=["Cu"]).potential

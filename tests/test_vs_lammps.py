@@ -114,7 +114,7 @@ def _compare(atoms: Atoms, calc, ref):
 def test_cracked_disk_with_cohesionless_faces_matches_lammps():
     """A fully atomistic cracked disk under a K-field, rattled, with no bonds across
     the pre-crack: qcsim's forces against LAMMPS with ``neigh_modify exclude``."""
-    from qcsim.coupling.build import slit_faces
+    from qcsim.build import slit_faces
     from qcsim.fracture import CrackSpec, CrackStudy
     from qcsim.lattice import Crystal
     from qcsim.mesh import Slit
@@ -148,7 +148,7 @@ def test_fully_atomistic_crack_energies_equal_lammps():
     atomistic energy of its state: LAMMPS's on the same state to 1e-8 relative
     (no ghost-force dead load on the held ring: it used to shift the energy by
     a term linear in K)."""
-    from qcsim.coupling.build import slit_faces
+    from qcsim.build import slit_faces
     from qcsim.fracture import CrackSpec, CrackStudy
     from qcsim.lattice import Crystal
     from qcsim.mesh import Slit

@@ -130,7 +130,7 @@ def build_model(deck, potential, scheme: str, skin: float, voids=()):
     A GeometryError of the builder (something the checks did not foresee)
     becomes a DeckError at the ``qc`` section.
     """
-    from qcsim.coupling.build import build_slab_model
+    from qcsim.build import build_slab_model
 
     qc = deck["qc"]
     try:

@@ -29,7 +29,7 @@ PROFILE_NAMES = ("linear", "cubic", "quintic")
 def widths(scheme: str, cutoff: float, skin: float, handshake: float | None,
            pad: float | None) -> tuple[float, float]:
     """Handshake and pad widths (A) of ``scheme`` (:meth:`Scheme.widths`), as
-    :func:`qcsim.coupling.build.build_slab_model` makes them."""
+    :func:`qcsim.build.build_slab_model` makes them."""
     return get_scheme(scheme).widths(cutoff, skin, handshake, pad)
 
 
@@ -68,8 +68,8 @@ class QCSettings:
         return (0.0, 0.0)
 
     def setup(self, scheme: str | None = None, skin: float = 1.0, voids=()):
-        """The :class:`qcsim.coupling.build.SlabSetup` of this section."""
-        from qcsim.coupling.build import SlabSetup
+        """The :class:`qcsim.build.SlabSetup` of this section."""
+        from qcsim.build import SlabSetup
 
         return SlabSetup(center=self.center, r_core=self.r_core, r_outer=self.r_outer,
                          scheme=scheme or self.scheme, handshake=self.handshake, pad=self.pad,

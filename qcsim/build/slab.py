@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qcsim.build.domain import Domain
 from qcsim.continuum.cauchy_born import CauchyBorn
 from qcsim.continuum.surface import FaceTerm, face_edges, surface_excess
 from qcsim.coupling.regions import check_fully_resolved, union_regions
@@ -151,7 +152,8 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
             excess = surface_excess(potential, crystal, species=species)
             face_term = FaceTerm(mesh.X_nc, edges, np.broadcast_to(w_e, len(edges)), slab.Lz,
                                  excess)
-    model = QCModel(mesh, regions, potential, cb, scheme, cell_cc=np.diag([0.0, 0.0, slab.Lz]),
-                    pbc_c=(False, False, True), fixed_n=fixed, skin=setup.skin,
+    domain = Domain.slab(slab.Lz)
+    model = QCModel(mesh, regions, potential, cb, scheme, cell_cc=domain.cell_cc,
+                    pbc_c=domain.pbc_c, fixed_n=fixed, skin=setup.skin,
                     faces_n=faces_n, faces=face_term)
     return model, slab
