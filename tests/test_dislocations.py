@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from qcsim.analysis.dislocations import (Dislocation, crystal_vectors, find_dislocations,
-                                         miller, model_dislocations, summary,
-                                         twinning_partials)
+                                         miller, model_dislocations, summary)
+from qcsim.analysis.twins import twinning_partials
 from qcsim.lattice import Crystal, SlabLattice
 
 ORIENT = ((1, 1, -2), (1, 1, 1), (1, -1, 0))
