@@ -60,3 +60,22 @@ def test_lennard_jones_fcc():
     shifted = Calculator(style="lj/cut", epsilon=1.0, sigma=1.0, cutoff=2.5, shift=True)
     c_shift = cubic_constants(shifted, "Ar", "fcc", guess=1.55)
     assert abs(c_shift.E_coh - 7.4633) < 1e-4
+
+
+@pytest.mark.parametrize("style, params, element, lattice", [
+    ("eam/fs", {"file": "Fe_mm.eam.fs", "elements": ["Fe"]}, "Fe", "bcc"),
+    ("morse", {"D0": 0.3429, "alpha": 1.3588, "r0": 2.866, "cutoff": 10.0}, "Cu", "fcc"),
+    ("lj/cut", {"epsilon": 0.0104, "sigma": 3.40, "cutoff": 15.0}, "Ar", "fcc"),
+])
+def test_equilibrium_lattice_constant_needs_no_guess(style, params, element, lattice):
+    """The scan finds the zero-pressure lattice constant of short- and long-cutoff
+    potentials alike (a long-cutoff pair potential has its first shell at a quarter
+    of the cutoff)."""
+    from qcsim import Calculator
+    from qcsim.analysis.bulk import equilibrium_lattice_constant, lattice_constant, pressure
+
+    calc = Calculator(style=style, **params)
+    a0 = equilibrium_lattice_constant(calc, element, lattice, calc.potential.cutoff)
+    assert abs(pressure(calc, element, lattice, a0)) < 1e-8
+    assert a0 == pytest.approx(lattice_constant(calc, element, lattice, guess=a0, bracket=0.02),
+                               abs=1e-9)

@@ -54,11 +54,12 @@ _NN_PER_A = {"fcc": 0.5 ** 0.5, "bcc": 3 ** 0.5 / 2}
 
 
 def equilibrium_lattice_constant(calc, element: str, lattice: str, cutoff: float,
-                                 points: int = 61) -> float:
+                                 points: int = 81) -> float:
     """The potential's own zero-pressure lattice constant (A), found without a guess.
 
-    The energy per atom is sampled with nearest-neighbour distances from 0.3
-    to 0.95 ``cutoff`` (every metal potential puts its first shell there);
+    The energy per atom is sampled with nearest-neighbour distances from 0.15
+    to 0.95 ``cutoff`` (metal potentials put their first shell near half the
+    cutoff; a pair potential with a long cutoff nearer a quarter of it);
     the lowest sample brackets the minimum, where the pressure is solved to
     zero (:func:`lattice_constant`).
 
@@ -68,7 +69,7 @@ def equilibrium_lattice_constant(calc, element: str, lattice: str, cutoff: float
         When the crystal is not bound within that range.
     """
     nn = _NN_PER_A[lattice]
-    grid = np.linspace(0.3, 0.95, points) * cutoff / nn
+    grid = np.linspace(0.15, 0.95, points) * cutoff / nn
     energy = np.array([-cohesive_energy(calc, element, lattice, a) for a in grid])
     k = int(np.argmin(energy))
     if k in (0, points - 1) or energy[k] >= 0:

@@ -18,9 +18,12 @@ The values are recorded in ``deck.derived`` and written to ``results.h5``
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from qcsim.errors import ConvergenceError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["resolve_lattice_constant", "MAX_REFERENCE_PRESSURE", "MAX_MISMATCH"]
 
@@ -40,8 +43,13 @@ def resolve_lattice_constant(deck, ctx, section: str, lattice: str):
     try:
         a0 = equilibrium_lattice_constant(calc, cfg.element, lattice, calc.potential.cutoff)
     except ConvergenceError as exc:
-        raise ctx.error(f"cannot find the potential's lattice constant: {exc}",
-                        (section, "element")) from None
+        if cfg.a is None:
+            raise ctx.error(f"cannot find the potential's lattice constant ({exc}); give "
+                            "it as 'a'", (section, "element")) from None
+        log.warning("%s: the potential's lattice constant was not found (%s); the reference "
+                    "crystal with a = %g A is not checked", ctx.file, exc, cfg.a)
+        return deck.resolved(section, cfg, a=cfg.a, a_equilibrium=float("nan"),
+                             reference_pressure=float("nan"))
     a = a0 if cfg.a is None else cfg.a
     near = abs(a / a0 - 1.0) <= 0.2  # farther, the pressure is meaningless or costly
     p = pressure(calc, cfg.element, lattice, a) if near else float("nan")
