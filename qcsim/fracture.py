@@ -24,7 +24,7 @@ the model adapts:
   ``atomistic_tol`` become atomistic;
 
 after which the state is transferred to the new model and relaxed again (the
-three policies are in :mod:`qcsim.adapt.crack`).
+three policies are in :mod:`qcsim.adapt.crack_policies`).
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qcsim.adapt import transfer_displacements
-from qcsim.adapt.crack import CrackAdaptivity
-from qcsim.analysis.crack import model_crack_tip
+from qcsim.adapt.crack_policies import CrackAdaptivity
+from qcsim.analysis.crack_tip import model_crack_tip
 from qcsim.build import SlabSetup, build_slab_model
 from qcsim.lattice import Crystal, SlabLattice
 from qcsim.loading.stroh import StrohCrack

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qcsim.analysis.crack import (bond_threshold, crack_tip, find_crack_tip, model_crack_tip,
+from qcsim.analysis.crack_tip import (bond_threshold, crack_tip, find_crack_tip, model_crack_tip,
                                   plane_bonds)
 from qcsim.analysis.defects import (BCC, FCC, HCP, OTHER, Shells, adaptive_cna, analyse_defects,
                                     centrosymmetry, complete_neighborhoods, model_defects)

@@ -1,4 +1,4 @@
-"""Analysis: bulk and surface properties (later: crack-tip tracking, defects)."""
+"""Analysis: bulk and surface properties, crack-tip tracking, defects, dislocations, twins."""
 from qcsim.analysis.bulk import (CubicConstants, cohesive_energy, cubic_constants,  # noqa: F401
                                  elastic_constants, lattice_constant, surface_energy)
-from qcsim.analysis import crack, defects  # noqa: F401
+from qcsim.analysis import crack_tip, defects  # noqa: F401
