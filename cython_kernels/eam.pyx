@@ -26,6 +26,8 @@ from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 
+from pair_virial cimport add_pair_virial
+
 cdef enum:
     DENS_STRIDE = 8
     FORCE_STRIDE = 16
@@ -296,8 +298,6 @@ cdef inline double _forces(const _ForceArgs* a, bint weighted, bint want_epair,
     cdef double xi, yi, zi, dx, dy, dz, r, p, recip
     cdef double rhoip, rhojp, z2, z2p, phi, phip, psip, fpair, wij, wfp_i, w_i
     cdef double fxi, fyi, fzi, fx, fy, fz, ephi_i
-    cdef double hxx, hyy, hzz, hxy, hxz, hyz
-    cdef double sxx = 0.0, syy = 0.0, szz = 0.0, sxy = 0.0, sxz = 0.0, syz = 0.0
     cdef double vxx = 0.0, vyy = 0.0, vzz = 0.0, vxy = 0.0, vxz = 0.0, vyz = 0.0
     cdef double energy = 0.0
     cdef int m
@@ -314,13 +314,6 @@ cdef inline double _forces(const _ForceArgs* a, bint weighted, bint want_epair,
         fyi = 0.0
         fzi = 0.0
         ephi_i = 0.0
-        if want_virial:
-            sxx = 0.0
-            syy = 0.0
-            szz = 0.0
-            sxy = 0.0
-            sxz = 0.0
-            syz = 0.0
         nk = _within(x, j_n, e, offsets[e], offsets[e + 1], cutsq, j_k, rsq_k)
         for k in range(nk):
             j = j_k[k]
@@ -370,24 +363,7 @@ cdef inline double _forces(const _ForceArgs* a, bint weighted, bint want_epair,
             if want_epair:
                 epair_e[j] += 0.5 * phi
             if want_virial:
-                hxx = 0.5 * dx * fx
-                hyy = 0.5 * dy * fy
-                hzz = 0.5 * dz * fz
-                hxy = 0.5 * dx * fy
-                hxz = 0.5 * dx * fz
-                hyz = 0.5 * dy * fz
-                sxx += hxx
-                syy += hyy
-                szz += hzz
-                sxy += hxy
-                sxz += hxz
-                syz += hyz
-                sv[6 * j] += hxx
-                sv[6 * j + 1] += hyy
-                sv[6 * j + 2] += hzz
-                sv[6 * j + 3] += hxy
-                sv[6 * j + 4] += hxz
-                sv[6 * j + 5] += hyz
+                add_pair_virial(sv, e, j, dx, dy, dz, fx, fy, fz)
         f[3 * e] += fxi
         f[3 * e + 1] += fyi
         f[3 * e + 2] += fzi
@@ -395,13 +371,6 @@ cdef inline double _forces(const _ForceArgs* a, bint weighted, bint want_epair,
             energy += ephi_i
         if want_epair:
             epair_e[e] += 0.5 * ephi_i
-        if want_virial:
-            sv[6 * e] += sxx
-            sv[6 * e + 1] += syy
-            sv[6 * e + 2] += szz
-            sv[6 * e + 3] += sxy
-            sv[6 * e + 4] += sxz
-            sv[6 * e + 5] += syz
     v[0] = vxx
     v[1] = vyy
     v[2] = vzz
