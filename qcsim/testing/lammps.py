@@ -49,6 +49,8 @@ class LammpsResult:
     forces_ic: np.ndarray  # eV/A, in the order of the input atoms
     energies_i: np.ndarray  # eV
     virial_cc: np.ndarray  # eV, sum r (x) f
+    stress_atom_i6: np.ndarray | None = None  # compute stress/atom NULL virial, bar * A^3,
+    #                                           LAMMPS's order xx, yy, zz, xy, xz, yz
 
 
 def pair_commands(style: str, species: list[str] | None, **params) -> list[str]:
@@ -68,7 +70,8 @@ def pair_commands(style: str, species: list[str] | None, **params) -> list[str]:
 
 
 def evaluate(atoms, style: str, species: list[str] | None = None, **params) -> LammpsResult:
-    """Energy, forces, per-atom energies and virial of ``atoms`` from LAMMPS.
+    """Energy, forces, per-atom energies, virial and per-atom stress of ``atoms``
+    from LAMMPS.
 
     The cell must be orthogonal (axis-aligned); non-periodic axes become fixed
     LAMMPS boundaries that enclose the atoms.
@@ -104,6 +107,7 @@ def evaluate(atoms, style: str, species: list[str] | None = None, **params) -> L
                          x.ravel().tolist())
         lmp.commands_list([f"mass * 1.0", *pair_commands(style, species, **params),
                            "compute pea all pe/atom", "compute vir all pressure NULL virial",
+                           "compute sa all stress/atom NULL virial",
                            "thermo_style custom step pe", "thermo_modify norm no",
                            "neighbor 1.0 bin", "run 0"])
         if lmp.get_natoms() != len(atoms):
@@ -116,13 +120,15 @@ def evaluate(atoms, style: str, species: list[str] | None = None, **params) -> L
                                                  lammps.LMP_TYPE_VECTOR))[:n][order].copy()
         p6 = np.array(lmp.numpy.extract_compute("vir", lammps.LMP_STYLE_GLOBAL,
                                                 lammps.LMP_TYPE_VECTOR)).copy()
+        sa = np.array(lmp.numpy.extract_compute("sa", lammps.LMP_STYLE_ATOM,
+                                                lammps.LMP_TYPE_ARRAY))[:n][order].copy()
         energy = lmp.get_thermo("pe")
         volume = np.prod(hi - lo)
         xx, yy, zz, xy, xz, yz = p6 / BAR_PER_EV_A3 * volume
         virial = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
     finally:
         lmp.close()
-    return LammpsResult(float(energy), f, pea, virial)
+    return LammpsResult(float(energy), f, pea, virial, sa)
 
 
 def slab_minimize(x_ic, Lz: float, groups_i, fixed_i, pair_lines: list[str], fmax: float = 1e-4,
