@@ -27,19 +27,29 @@ _CUBIC = ((1, 0, 0), (0, 1, 0), (0, 0, 1))
 MAX_PERIOD_IN_A = 12.0
 
 
+def lattice_constant_param():
+    """The ``a`` key of a section that builds a reference crystal (crystal, structure)."""
+    return param(Float(gt=0), None,
+                 doc="cubic lattice constant; default: the potential's own zero-pressure "
+                     "value, computed (a value that leaves the crystal under more than 0.5 "
+                     "GPa is an error)", units="A")
+
+
+def allow_strained_param():
+    """The ``allow_strained`` key that goes with :func:`lattice_constant_param`."""
+    return param(Bool(), False,
+                 doc="accept an 'a' that is not the potential's equilibrium value (a "
+                     "deliberately strained reference crystal)")
+
+
 @section("crystal", doc="An oriented cubic crystal (QC tasks).")
 @dataclass(frozen=True, kw_only=True)
 class CrystalSettings:
     """Lattice, lattice constant, orientation and element of the crystal."""
 
     lattice: str = param(Choice(LATTICES), doc="crystal structure")
-    a: float | None = param(Float(gt=0), None,
-                            doc="cubic lattice constant; default: the potential's own "
-                                "zero-pressure value, computed (a value that leaves the "
-                                "crystal under more than 0.5 GPa is an error)", units="A")
-    allow_strained: bool = param(Bool(), False,
-                                 doc="accept an 'a' that is not the potential's equilibrium "
-                                     "value (a deliberately strained reference crystal)")
+    a: float | None = lattice_constant_param()
+    allow_strained: bool = allow_strained_param()
     orient: tuple[tuple[int, int, int], ...] = param(
         ListOf(ListOf(Int(), length=3), length=3), _CUBIC,
         doc="Miller directions [h, k, l] of the lab x, y and z axes: mutually orthogonal "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qcsim.deck.schema import define_section, param, variant
+from qcsim.deck.sections.crystal import allow_strained_param, lattice_constant_param
 from qcsim.deck.types import Bool, Choice, Float, Int, ListOf, OneOf, Str
 
 __all__ = ["BulkStructure", "SlabStructure", "NAMED_SURFACES"]
@@ -112,13 +113,8 @@ class BulkStructure(_Common):
 
     element: str = param(Str(), doc="chemical symbol of the atoms")
     lattice: str = param(Choice(LATTICES), doc="crystal structure")
-    a: float | None = param(Float(gt=0), None,
-                            doc="cubic lattice constant; default: the potential's own "
-                                "zero-pressure value, computed (a value that leaves the "
-                                "crystal under more than 0.5 GPa is an error)", units="A")
-    allow_strained: bool = param(Bool(), False,
-                                 doc="accept an 'a' that is not the potential's equilibrium "
-                                     "value (a deliberately strained reference crystal)")
+    a: float | None = lattice_constant_param()
+    allow_strained: bool = allow_strained_param()
     size: tuple[int, int, int] = param(ListOf(Int(ge=1), length=3),
                                        doc="number of cubic unit cells along x, y, z")
     vacancy: bool | tuple[int, ...] = param(_VACANCY, False,
@@ -144,13 +140,8 @@ class SlabStructure(_Common):
     element: str = param(Str(), doc="chemical symbol of the atoms")
     lattice: str | None = param(Choice(LATTICES), None,
                                 doc="crystal structure (implied by a named surface)")
-    a: float | None = param(Float(gt=0), None,
-                            doc="cubic lattice constant; default: the potential's own "
-                                "zero-pressure value, computed (a value that leaves the "
-                                "crystal under more than 0.5 GPa is an error)", units="A")
-    allow_strained: bool = param(Bool(), False,
-                                 doc="accept an 'a' that is not the potential's equilibrium "
-                                     "value (a deliberately strained reference crystal)")
+    a: float | None = lattice_constant_param()
+    allow_strained: bool = allow_strained_param()
     surface: str | tuple[int, int, int] = param(
         OneOf(((str, Choice(NAMED_SURFACES)), (list, ListOf(Int(), length=3)))),
         doc="a named surface (orthogonal cell, ase.build.fcc111 etc.) or Miller indices "
