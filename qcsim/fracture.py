@@ -289,7 +289,9 @@ class CrackStudy(CrackAdaptivity):
         try:
             from qcsim.analysis.defects import model_defects
 
-            extra["defects"] = model_defects(self.model, self.crystal).summary()
+            # the per-atom report is kept for the step's outputs (extxyz, plots)
+            extra["defect_report"] = model_defects(self.model, self.crystal)
+            extra["defects"] = extra["defect_report"].summary()
         except Exception as exc:  # the structure counts must never sink a step
             log.warning("structure analysis failed: %s", exc)
         extra["crack"] = tip.summary()

@@ -204,13 +204,7 @@ class CrackOutput:
                         "K_units": "MPa*sqrt(m)", "time_units": "MPa*sqrt(m) (time = K)",
                         "crack_tip_x": rec.crack_tip_x, "crack_tip_x_units": "A",
                         "energy": float(rec.energy), "energy_units": "eV"})
-        report = None
-        try:
-            from qcsim.analysis.defects import model_defects
-
-            report = model_defects(model, study.crystal)
-        except Exception as exc:  # noqa: BLE001 - per-atom analysis is optional
-            log.debug("no per-atom structure for this frame: %s", exc)
+        report = rec.extra.get("defect_report")  # the step's own analysis (None if it failed)
         if report is not None:
             atoms_n = np.asarray(report.index_i)
             xy = (mesh.X_nc[atoms_n] + U[atoms_n])[:, :2]
