@@ -89,10 +89,6 @@ class QCModel:
         self._w_atoms, self._w_t = self.scheme.weights(regions, mesh, self._atoms)
         self._active_t = np.nonzero(self._w_t > 0)[0]
         self._active_cache = (None, None, None)  # see _active_elements
-        # D restricted to the active elements: continuum() no longer uses it (the kernel
-        # gathers F and scatters the stresses); tests/test_precon.py still swaps it
-        rows = (self._active_t[:, None] * 3 * mesh.dim + np.arange(3 * mesh.dim)).ravel()
-        self._D_active = self._D[rows]
         self.g0_nc = np.zeros((n, 3))
         self.U0_nc = np.zeros((n, 3))
         self.n_evals = 0
