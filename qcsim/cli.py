@@ -17,8 +17,13 @@ from pathlib import Path
 from qcsim.errors import QCSimError
 
 
-class Terminated(QCSimError):
-    """The run got SIGTERM (e.g. a batch system's time limit); nothing was written."""
+class Terminated(BaseException):
+    """The run got SIGTERM (e.g. a batch system's time limit); nothing was written.
+
+    A BaseException, like KeyboardInterrupt: the signal may arrive anywhere, also
+    inside an ``except Exception`` block of a library (a logging handler's
+    ``emit`` swallowed a QCSimError raised there, and the run went on).
+    """
 
     exit_code = 143
 
@@ -264,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return refused
     try:
         return COMMANDS[args.command](args)
-    except QCSimError as exc:
+    except (QCSimError, Terminated) as exc:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted (Ctrl-C)", 130)

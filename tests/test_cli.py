@@ -318,3 +318,32 @@ def test_relaxations_show_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeyp
     assert f"{desc}: " in err and "decades above fmax" in err and "it/s" in err
     code, out, err = run_cli(["run", DECKS / deck, "-o", tmp_path / "b", "-q"], capsys)
     assert code == 0 and err == ""  # --quiet: no bar
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM")
+def test_sigterm_inside_a_logging_handler_still_stops_the_run():
+    """A signal that lands inside a library's ``except Exception`` (here a logging
+    handler's emit) must not be swallowed: the CI once saw a run go on after SIGTERM."""
+    import logging
+    import signal
+
+    from qcsim import cli
+
+    class Emitting(logging.Handler):
+        def emit(self, record):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                sum(range(1000))  # the handler runs between bytecodes, here
+            except Exception:
+                self.handleError(record)
+
+    logger = logging.getLogger("qcsim.test_sigterm")
+    handler = Emitting()
+    logger.addHandler(handler)
+    old = cli._raise_on_sigterm()
+    try:
+        with pytest.raises(cli.Terminated):
+            logger.warning("a line written while SIGTERM arrives")
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        logger.removeHandler(handler)
