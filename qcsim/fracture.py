@@ -30,26 +30,25 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from qcsim.adapt import transfer_displacements
-from qcsim.adapt.crack_policies import CrackAdaptivity
+from qcsim.adapt.crack_policies import FollowDislocations, FollowTip, RefineByCurvature
+from qcsim.analysis.crack_step import (CrackTipAnalysis, DislocationAnalysis, EnergyTerms,
+                                       StructureAnalysis)
 from qcsim.analysis.crack_tip import model_crack_tip
 from qcsim.build import SlabSetup, build_slab_model
+from qcsim.driver import KFieldLoad, LoadStepper, RelaxPolicy, StepRecord
 from qcsim.lattice import Crystal, SlabLattice
 from qcsim.loading.stroh import StrohCrack
 from qcsim.mesh import Slit
-from qcsim.solvers import fire, lbfgs
-from qcsim.solvers.precon import ElasticPreconditioner
 from qcsim.units import EV_PER_A3_IN_GPA, mpa_sqrt_m
 
 __all__ = ["CrackSpec", "CrackStudy", "StepRecord"]
 
 log = logging.getLogger(__name__)
-
-SLIP_CHECK_EVERY = 5  # iterations between checks for slip entering the continuum
 
 
 @dataclass(frozen=True)
@@ -96,26 +95,7 @@ class CrackSpec:
     face_energy: bool = True
 
 
-@dataclass
-class StepRecord:
-    """One row of the per-step table."""
-
-    K: float  # GPa*sqrt(A)
-    energy: float
-    crack_tip_x: float
-    n_dof: int
-    n_atomistic: int
-    n_represented: int
-    iterations: int
-    max_force: float
-    wall_time: float
-    converged: bool
-    emitted: bool = False
-    n_adapt: int = 0
-    extra: dict = field(default_factory=dict)
-
-
-class CrackStudy(CrackAdaptivity):
+class CrackStudy:
     """State and steps of one crack study.
 
     Parameters
@@ -123,6 +103,11 @@ class CrackStudy(CrackAdaptivity):
     potential : the interatomic potential; crystal : the oriented crystal
         (x propagation, y plane normal, z front).
     spec : :class:`CrackSpec`.
+
+    The study is the *system* of a :class:`qcsim.driver.LoadStepper` built from
+    the K-field load (``load``), the solver policy (``solver``), the analyses
+    (tip, dislocations, structure, energy terms) and the adapters (follow the
+    tip, follow dislocations, curvature refinement); :meth:`step` is its step.
     """
 
     def __init__(self, potential, crystal: Crystal, spec: CrackSpec):
@@ -141,9 +126,20 @@ class CrackStudy(CrackAdaptivity):
         self.step_index = 0
         self.model = None
         self.slip_ic = None  # slip vectors of the last dislocation analysis
-        self._watch = (None, None, None)  # model, slit and elements of _slip_watch
         self._build()
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
+        self.load = KFieldLoad(self.stroh, self.tip0, spec.crack_row)
+        self.solver = RelaxPolicy(fmax=spec.fmax, max_steps=spec.max_steps, method=spec.method,
+                                  precon=spec.precon)
+        adapters = [FollowTip(), FollowDislocations()]
+        if spec.refine_tol is not None or spec.atomistic_tol is not None:
+            adapters.append(RefineByCurvature())
+        self.stepper = LoadStepper(
+            self, self.load, self.solver,
+            analyses=[CrackTipAnalysis(), DislocationAnalysis(), StructureAnalysis(),
+                      EnergyTerms()],
+            adapters=adapters, max_passes=spec.max_adapt,
+            describe=lambda K: f"K = {mpa_sqrt_m(K):.5g} MPa*sqrt(m)")
         x_b = model_crack_tip(self.model, self.slab, row=spec.crack_row,
                               precrack_x=self.slit_x).bonds.x_b
         ahead = x_b[x_b > spec.tip_x + 1e-9]
@@ -167,6 +163,26 @@ class CrackStudy(CrackAdaptivity):
         return self.spec.r_core >= self.spec.r_outer
 
     @property
+    def adaptive(self) -> bool:
+        """Whether the model adapts (a fully atomistic model does not)."""
+        return not self.atomistic_only
+
+    @property
+    def load_value(self) -> float:
+        """The current load: K in GPa*sqrt(A)."""
+        return self.K
+
+    @load_value.setter
+    def load_value(self, K: float) -> None:
+        self.K = K
+
+    def along_faces(self, xy_t) -> np.ndarray:
+        """(t,) bool: points within two first-neighbour distances of the crack plane,
+        behind the tip of the slit (the crack faces)."""
+        d_nn = float(np.min(np.linalg.norm(self.crystal.primitive_vectors, axis=1)))
+        return (np.abs(xy_t[:, 1] - self.y_plane) < 2.0 * d_nn) & (xy_t[:, 0] < self.slit_x)
+
+    @property
     def ring_width(self) -> float:
         """Width of the held ring (A): ``boundary_width``, default two cutoffs."""
         s = self.spec
@@ -182,6 +198,10 @@ class CrackStudy(CrackAdaptivity):
                          refined=tuple(self.refined), domain_center=tuple(self.tip0),
                          slit_cohesion=s.slit_cohesion, face_energy=s.face_energy)
 
+    def rebuild(self) -> None:
+        """A new model of the current disks and slit, the state transferred to it."""
+        self._build(old=self.model)
+
     def _build(self, old=None):
         t = time.perf_counter()
         model, _ = build_slab_model(self.potential, self.crystal, self.setup())
@@ -194,18 +214,13 @@ class CrackStudy(CrackAdaptivity):
             model.U_nc[:] = transfer_displacements(old.mesh, old.U_nc, model.mesh,
                                                    crack_row=self.spec.crack_row)
         self.model = model
-        self._precon = None
         log.info("model: %d nodes, %d dof, %d atoms, %d elements (%.2f s)", model.mesh.n_nodes,
                  model.n_dof, len(model.regions.atoms), model.mesh.n_elements,
                  time.perf_counter() - t)
 
     def kfield(self, K: float, nodes=None) -> np.ndarray:
         """Mode-I K-field displacements (n, 3) of the nodes (GPa*sqrt(A))."""
-        mesh = self.model.mesh
-        idx = slice(None) if nodes is None else nodes
-        xy = mesh.X_nc[idx, :2] - self.tip0
-        side = np.where(mesh.site_nk[idx, 1] >= self.spec.crack_row, 1, -1)
-        return self.stroh.displacement(xy, (0.0, K, 0.0), side=side)
+        return self.load.displacement(self.model.mesh, K, nodes)
 
     @property
     def n_represented(self) -> int:
@@ -246,112 +261,36 @@ class CrackStudy(CrackAdaptivity):
     # -- one load step ---------------------------------------------------------------------
     def step(self, K_new: float) -> StepRecord:
         """Apply K_new (GPa*sqrt(A)), relax, track, adapt; return the record."""
-        t0 = time.perf_counter()
-        model = self.model
-        # every load step starts from its displacements alone, as a restarted run's
-        # first step does: the two then agree bit for bit
-        model.reset_neighbour_lists()
-        dU = self.kfield(K_new) - self.kfield(self.K)
-        model.U_nc += dU
-        fixed = model.fixed_n
-        model.U_nc[fixed] = self.kfield(K_new, fixed)
-        self.K = K_new
-        res = self._relax()
-        iterations, n_adapt = res.iterations, 0
-        tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
-                              precrack_x=self.slit_x)
-        dislocations = self.dislocations(tip)
-        if not self.atomistic_only:
-            for _ in range(self.spec.max_adapt):
-                if not self._adapt(tip, dislocations):
-                    break
-                if not res.converged:  # e.g. slip reached the handshake: what adapting repairs
-                    why = ("slip entered the continuum" if res.message.startswith("stopped by")
-                           else res.message)
-                    log.info("K = %.5g MPa*sqrt(m): relaxation stopped after %d iterations "
-                             "(%s); the model adapts", mpa_sqrt_m(self.K), res.iterations, why)
-                n_adapt += 1
-                res = self._relax()
-                iterations += res.iterations
-                tip = model_crack_tip(self.model, self.slab, row=self.spec.crack_row,
-                                      precrack_x=self.slit_x)
-                dislocations = self.dislocations(tip)
-        if not res.converged:
-            log.warning("K = %.5g MPa*sqrt(m): relaxation not converged: %s", mpa_sqrt_m(self.K),
-                        res.message)
+        return self.stepper.step(K_new)
+
+    def record(self, K, res, iterations: int, n_adapt: int, results: dict,
+               wall_time: float) -> StepRecord:
+        """The step's record from the last relaxation and the step's analyses.
+
+        An event is a dislocation that has left the tip (a slipped region with a
+        Burgers vector, :mod:`qcsim.analysis.dislocations`) or an advance of the
+        tip past the first bond ahead of the pre-crack."""
+        tip = results["tip"]
         if np.isfinite(tip.tip_x):
             self.tip_x = max(self.tip_x, tip.tip_x)
-        advanced = bool(self.tip_x > self.first_bond_x + 1e-6)
-        # an event is a dislocation that has left the tip (a slipped region with a
-        # Burgers vector, qcsim.analysis.dislocations) or an advance of the tip
-        emitted = bool(dislocations)
-        extra = {"dislocations": dislocations}
-        try:
-            from qcsim.analysis.defects import model_defects
-
-            # the per-atom report is kept for the step's outputs (extxyz, plots)
-            extra["defect_report"] = model_defects(self.model, self.crystal)
-            extra["defects"] = extra["defect_report"].summary()
-        except Exception as exc:  # the structure counts must never sink a step
-            log.warning("structure analysis failed: %s", exc)
+        dislocations = results["dislocations"]
+        extra = {"dislocations": dislocations, "slip_vectors": self.slip_ic}
+        report = results.get("defect_report")
+        if report is not None:  # the per-atom report is kept for the outputs (extxyz, plots)
+            extra["defect_report"] = report
+            extra["defects"] = report.summary()
         extra["crack"] = tip.summary()
-        extra["advanced"] = advanced
-        if not self.model.scheme.force_based:
-            extra["energy_terms"] = self.model.energy_terms(self.model.U_nc)
-        self.step_index += 1
-        E = res.energy
-        return StepRecord(K=K_new, energy=float(E), crack_tip_x=float(self.tip_x),
+        extra["advanced"] = bool(self.tip_x > self.first_bond_x + 1e-6)
+        if results.get("energy_terms") is not None:
+            extra["energy_terms"] = results["energy_terms"]
+        return StepRecord(K=K, energy=float(res.energy), crack_tip_x=float(self.tip_x),
                           n_dof=self.model.n_dof, n_atomistic=len(self.model.regions.atoms),
                           n_represented=self.n_represented, iterations=iterations,
-                          max_force=res.max_force, wall_time=time.perf_counter() - t0,
-                          converged=res.converged, emitted=emitted, n_adapt=n_adapt, extra=extra)
-
-    def _relax(self):
-        model, s = self.model, self.spec
-        fun = model.objective()
-        # stop early once slip enters an element that carries continuum energy: the
-        # model must adapt, and pushing the dislocation on into the continuum only
-        # spends iterations until the line search fails
-        watch = None
-        if s.slip_strain is not None and not self.atomistic_only:
-            def watch(k, e, f):
-                return k % SLIP_CHECK_EVERY == 0 and bool(self._slip_disks())
-        if model.scheme.force_based or s.method == "fire":
-            res = fire(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
-                       callback=watch, comm=model.comm)
-        else:
-            if s.precon and self._precon is None:
-                self._precon = ElasticPreconditioner(model.reference_stiffness())
-            res = lbfgs(fun, model.get_dofs(), fmax=s.fmax, max_steps=s.max_steps,
-                        precon=self._precon if s.precon else None, callback=watch,
-                        comm=model.comm)
-            if not res.converged and res.message.startswith("line search failed"):
-                # FIRE, the fallback: it needs no descent direction and steps back
-                # from invalid states; it continues from where L-BFGS stopped
-                log.info("K = %.5g MPa*sqrt(m): L-BFGS stopped (%s); FIRE continues",
-                         mpa_sqrt_m(self.K), res.message)
-                first = res
-                res = fire(fun, res.x, fmax=s.fmax, max_steps=s.max_steps, callback=watch,
-                           comm=model.comm)
-                res.iterations += first.iterations
-        model.set_dofs(res.x)
-        return res
+                          max_force=res.max_force, wall_time=wall_time,
+                          converged=res.converged, emitted=bool(dislocations), n_adapt=n_adapt,
+                          extra=extra)
 
     def dislocations(self, tip=None) -> list:
-        """The dislocations that have left the tip, farthest last
-        (:func:`qcsim.analysis.dislocations.model_dislocations`); their slip
-        vectors (n_atoms, 3), in the order of the model's atoms, are kept as
-        ``slip_ic`` (None if the analysis failed)."""
-        from qcsim.analysis.dislocations import model_dislocations
-
-        x = self.tip_x if tip is None or not np.isfinite(tip.tip_x) else max(self.tip_x,
-                                                                              tip.tip_x)
-        try:
-            found, self.slip_ic = model_dislocations(self.model, self.crystal, (x, self.y_plane))
-            return found
-        except Exception as exc:  # noqa: BLE001 - the analysis must not sink a load step
-            log.warning("K = %.5g MPa*sqrt(m): dislocation analysis failed (%s: %s); no "
-                        "dislocation reported for this step", mpa_sqrt_m(self.K),
-                        type(exc).__name__, exc)
-            self.slip_ic = None
-            return []
+        """The dislocations that have left the tip, farthest last (see
+        :class:`qcsim.analysis.crack_step.DislocationAnalysis`)."""
+        return DislocationAnalysis().run(self, {"tip": tip})

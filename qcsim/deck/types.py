@@ -146,7 +146,8 @@ class Choice:
         return tuple(self.choices()) if callable(self.choices) else self.choices
 
     def describe(self) -> str:
-        return "one of " + ", ".join(self.names)
+        names = self.names
+        return "one of " + ", ".join(names) if names else "a registered name (none is)"
 
     def convert(self, value, ctx, path):
         names = self.names

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qcsim.driver import Failed, Final, Periodic, RunLoop, Snapshot, get_writer
 from qcsim.errors import QCSimError
-from qcsim.units import K_UNIT, gpa_sqrt_a, mpa_sqrt_m
-from qcsim.tasks._crack_output import CrackOutput, Snapshot
 from qcsim.tasks._progress import progress_bar
 from qcsim.tasks.base import TaskOutcome
+from qcsim.units import K_UNIT, gpa_sqrt_a, mpa_sqrt_m
 
 __all__ = ["check_restart", "step_loop", "continue_command"]
 
@@ -87,6 +87,42 @@ def log_step(study, rec, K_G: float, total: int) -> None:
              rec.wall_time)
 
 
+# -- the outputs ---------------------------------------------------------------------
+def open_outputs(deck, stage, study, K_G: float, gamma: float, ckpt):
+    """The run's outputs and writers, compiled from the deck: (outputs, writers,
+    checkpointer, publishers, frame trigger, checkpoint trigger)."""
+    import qcsim.io.writers  # noqa: F401 - registers the writers
+    from qcsim.io.checkpoint import copy_history
+    from qcsim.io.writers import RunInfo, RunOutputs
+
+    pot, settings = deck["potential"], deck["output"]
+    info = RunInfo(task="crack", deck_text=deck.text, deck_file=deck.file, title=deck.title,
+                   potential_style=pot.style, potential_file=getattr(pot, "file", None),
+                   derived=dict(deck.derived))
+    qc = deck["qc"]
+    out = RunOutputs(stage, info, constants={
+        "K_G": K_G, "gamma": gamma, "tip_x0": deck["crack"].tip_x, "title": deck.title or "",
+        "zoom": 1.5 * min(qc.r_core, qc.r_outer)})
+    out.h5.attrs.update({"K_G": mpa_sqrt_m(K_G), "K_G_units": "MPa*sqrt(m)",
+                         "gamma": gamma, "gamma_units": "J/m^2"})
+    frames = Periodic(settings.every) | Final() | Failed()
+    checkpoints = Periodic(settings.checkpoint_every) | Final()
+    names = ["table", "frames"] + (["extxyz"] if settings.extxyz else []) + list(settings.writers)
+    writers = [get_writer(n)(out, frames if n != "table" else Periodic(1)) for n in names]
+    checkpointer = get_writer("checkpoint")(out)
+    publishers = [get_writer("xdmf")(out), get_writer("plots")(out)]
+    if ckpt is not None:
+        copy_history(ckpt.path, out.h5, ckpt.n_steps, ckpt.n_frames, table="steps")
+        for w in writers:
+            resume = getattr(w, "resume", None)
+            if resume is not None:
+                resume(ckpt)
+        out.n_rows, out.n_frames = ckpt.n_steps, ckpt.n_frames
+        out.h5["run"].attrs.update({"restarted_from": str(ckpt.path),
+                                    "restart_step": int(ckpt.state["step_index"])})
+    return out, writers, checkpointer, publishers, frames, checkpoints
+
+
 # -- the loop ------------------------------------------------------------------------
 def step_loop(deck, stage, options, study, K_G: float, gamma: float, ckpt) -> TaskOutcome:
     """Run the remaining load steps of ``study``; see the module docstring."""
@@ -98,78 +134,46 @@ def step_loop(deck, stage, options, study, K_G: float, gamma: float, ckpt) -> Ta
     if not todo:
         log.info("nothing to do: the checkpoint is at K = %.6g MPa*sqrt(m), the deck's last "
                  "load is %.6g", mpa_sqrt_m(study.K), mpa_sqrt_m(loads[-1]))
-    out = CrackOutput(deck, stage, K_G, gamma, ckpt)
-    loop = _Loop(deck, stage, options, study, out, K_G, study.step_index + len(todo))
+    out, writers, checkpointer, publishers, frames, checkpoints = open_outputs(
+        deck, stage, study, K_G, gamma, ckpt)
+    total = study.step_index + len(todo)
+    loop = RunLoop(study.stepper, out, writers, frames=frames, checkpoints=checkpoints,
+                   checkpointer=checkpointer, publishers=publishers,
+                   snapshot=lambda: Snapshot.of(study, out.n_rows, out.n_frames),
+                   stop_on_failure=deck["crack"].on_failure == "stop")
     try:
         with StopGuard() as guard:
             try:
-                return loop.run(todo, guard)
+                with progress_bar(options, total, study.step_index, desc="crack",
+                                  unit="step") as bar:
+                    def on_step(rec, event):
+                        log_step(study, rec, K_G, total)
+                        if bar is not None:
+                            bar.update(1)
+                            bar.set_postfix_str(f"K/K_G={rec.K / K_G:.3f} "
+                                                f"tip={rec.crack_tip_x:.1f}A")
+                    loop.on_step = on_step
+                    if not loop.run(todo, guard):
+                        return _failed(deck, stage, study, loop.failed, loop.last, K_G)
+                return _finished(out, study, K_G)
             except StopRequested as stop:
                 if loop.saved is None:  # nothing published yet: as the other tasks do
                     raise RunStopped(f"{stop.reason}; outputs of this run removed",
                                      exit_code=stop.exit_code, keep_outputs=False) from None
                 with guard.critical():
                     if loop.saved is not loop.last:
-                        out.checkpoint(loop.last)
-                    out.publish(loop.last, force_plots=True)
+                        loop.checkpoint(loop.last)
+                    loop.publish(loop.last, force=True)
                 st = loop.last.state
                 raise RunStopped(f"{stop.reason} after load step {st['step_index']} of "
-                                 f"{loop.total} (K = {mpa_sqrt_m(st['K']):.5g} {K_UNIT}); "
+                                 f"{total} (K = {mpa_sqrt_m(st['K']):.5g} {K_UNIT}); "
                                  f"outputs and a checkpoint kept in {stage.final_dir}; "
                                  f"continue with: "
                                  f"{continue_command(deck, stage)}",
                                  exit_code=stop.exit_code) from None
     finally:
+        loop.close()
         out.close()
-
-
-class _Loop:
-    """The load steps and their triggers; ``last`` is the last completed step,
-    ``saved`` the last one checkpointed (None before the first checkpoint)."""
-
-    def __init__(self, deck, stage, options, study, out, K_G, total):
-        self.deck, self.stage, self.options, self.study = deck, stage, options, study
-        self.out, self.K_G, self.total = out, K_G, total
-        self.last = self.saved = None
-
-    def run(self, todo, guard) -> TaskOutcome:
-        study, out, every = self.study, self.out, self.deck["output"]
-        self.last = Snapshot.of(study, out.n_rows, out.n_frames)
-        with guard.critical():
-            out.checkpoint(self.last)
-            out.publish(self.last, force_plots=not todo)
-        self.saved = self.last
-        with progress_bar(self.options, self.total, study.step_index, desc="crack",
-                          unit="step") as bar:
-            for i, K in enumerate(todo):
-                rec = study.step(K)
-                final = i == len(todo) - 1
-                with guard.critical():
-                    failed = self._record(rec, final, bar)
-                    if failed is not None:
-                        return failed
-                    self.last = Snapshot.of(study, out.n_rows, out.n_frames)
-                    if final or study.step_index % every.checkpoint_every == 0:
-                        out.checkpoint(self.last)
-                        self.saved = self.last
-                        out.publish(self.last, force_plots=final)
-        return _finished(out, study, self.K_G)
-
-    def _record(self, rec, final: bool, bar) -> TaskOutcome | None:
-        """Write the step; the outcome if it failed and the run stops, else None."""
-        study, out = self.study, self.out
-        frame = final or not rec.converged or study.step_index % self.deck["output"].every == 0
-        out.record(rec, study, frame)
-        log_step(study, rec, self.K_G, self.total)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(f"K/K_G={rec.K / self.K_G:.3f} tip={rec.crack_tip_x:.1f}A")
-        if rec.converged or self.deck["crack"].on_failure == "continue":
-            return None
-        if self.saved is not self.last:
-            out.checkpoint(self.last)
-        out.publish(Snapshot.of(study, out.n_rows, out.n_frames), force_plots=True)
-        return _failed(self.deck, self.stage, study, rec, self.last, self.K_G)
 
 
 def _failed(deck, stage, study, rec, last, K_G) -> TaskOutcome:

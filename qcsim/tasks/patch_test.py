@@ -67,6 +67,7 @@ def _table(schemes, residual: np.ndarray) -> list[str]:
 
 def run(deck, stage) -> TaskOutcome:
     """Run the patch test of every scheme at every F; write results.h5."""
+    from qcsim.driver import AffineLoad
     from qcsim.io.results import ResultsWriter
 
     pt, qc, pot_cfg = deck["patch_test"], deck["qc"], deck["potential"]
@@ -87,11 +88,13 @@ def run(deck, stage) -> TaskOutcome:
                                 axis=1)
         model.update_correction(np.eye(3))
         for k, F in enumerate(F_k):  # the correction kept from F = I: how stale it gets
-            f = model.residual(model.homogeneous(F))
+            AffineLoad(F).apply(model, 0.0, 1.0)
+            f = model.residual(model.U_nc)
             stale[s, k] = f.max() if f.size else 0.0
         for k, F in enumerate(F_k):
             model.update_correction(F)
-            f = model.residual(model.homogeneous(F))
+            AffineLoad(F).apply(model, 0.0, 1.0)
+            f = model.residual(model.U_nc)
             if f.size:
                 residual[s, k] = f.max()
                 radius[s, k] = free_r[int(np.argmax(f))]

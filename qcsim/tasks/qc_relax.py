@@ -19,6 +19,8 @@ import time
 import numpy as np
 
 from qcsim.errors import GeometryError
+from qcsim.io.writers.atoms import atoms_of
+from qcsim.io.writers.frames import element_strains
 from qcsim.tasks._qc import (build_model, check_qc, log_model, make_potential,
                              mesh_quality_attrs, sites_in_core)
 from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
@@ -69,69 +71,9 @@ def summary(deck) -> str:
             f"{method_of(deck)} to fmax {settings.fmax:g} eV/A")
 
 
-def element_strains(mesh, U_nc) -> dict[str, np.ndarray]:
-    """Per element: det F - 1 and the von Mises equivalent Green-Lagrange strain."""
-    F = mesh.deformation_gradients(U_nc)
-    E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
-    dev = E - np.trace(E, axis1=1, axis2=2)[:, None, None] * np.eye(3) / 3.0
-    return {"volumetric_strain": np.linalg.det(F) - 1.0,
-            "von_mises_strain": np.sqrt(2.0 / 3.0 * np.einsum("tij,tij->t", dev, dev))}
-
-
-def atoms_of(model, slab, element: str, U_nc, forces_nc):
-    """The atoms present in the model (core, handshake, pad) as ``ase.Atoms``.
-
-    Positions are reference + displacement, in the model's frame (the crack tip
-    or the defect near x = y = 0); the cell encloses the atoms with 5 A to spare
-    in x and y and is periodic along z with the slab period; its corner is
-    ``info["Origin"]`` (OVITO reads it, so the box drawn encloses the atoms).
-    Per-atom arrays: forces (the model's nodal forces), region, beta, node (mesh
-    node index), energies (per-site energies of the atoms present; pad atoms
-    miss their outer neighbours, so theirs are not bulk-like).
-    """
-    from ase import Atoms
-
-    from qcsim.neighbors import NeighborList
-
-    idx = model.regions.atoms
-    x = model.mesh.X_nc[idx] + U_nc[idx]
-    margin = 5.0
-    lo = x[:, :2].min(axis=0) - margin if len(x) else np.zeros(2)
-    span = np.ptp(x[:, :2], axis=0) + 2 * margin if len(x) else np.ones(2)
-    cell = np.diag([span[0], span[1], slab.Lz])
-    nlist = NeighborList(model.potential.cutoff, 1.0)
-    nlist.update(x, model.cell_cc, model.pbc_c)
-    ev = model.potential.compute(nlist, x, model.types_n[idx], None, energies=True)
-    atoms = Atoms([element] * len(idx), positions=x, cell=cell, pbc=(False, False, True))
-    atoms.info["Origin"] = np.array([lo[0], lo[1], 0.0])
-    atoms.arrays["region"] = model.regions.flag_n[idx].astype(np.int32)
-    atoms.arrays["beta"] = model.regions.beta_n[idx].astype(float)
-    atoms.arrays["node"] = idx.astype(np.int32)
-    return atoms, ev.energies_i, forces_nc[idx]
-
-
-def guarded(fun, n_dof: int):
-    """``fun`` that reports a state outside the Cauchy-Born range as infinite energy.
-
-    A trial step of a line search may distort an element beyond the neighbour
-    shell of the Cauchy-Born model (a GeometryError); an infinite energy makes
-    the line search shorten the step instead of ending the run.
-    """
-    from qcsim.errors import GeometryError
-
-    def f(u):
-        try:
-            return fun(u)
-        except GeometryError:
-            log.debug("trial state outside the Cauchy-Born range; step rejected")
-            return float("inf"), np.zeros(n_dof)
-
-    return f
-
-
 def run(deck, stage, options) -> TaskOutcome:
     """Build, correct, relax; write results.h5, results.xdmf, final.extxyz."""
-    from qcsim.solvers import METHODS
+    from qcsim.driver import AffineLoad, RelaxPolicy
     from qcsim.tasks._progress import relaxation_progress
 
     qc, defect, settings, pot_cfg = deck["qc"], deck["defect"], deck["relax"], deck["potential"]
@@ -143,26 +85,24 @@ def run(deck, stage, options) -> TaskOutcome:
     log.info("defect: %s, %d empty site(s); load F = %s", defect.deck_variant, len(voids),
              np.array2string(F, separator=", ").replace("\n", ""))
     model.update_correction(F)
-    model.U_nc[:] = model.homogeneous(F)
-    fun = model.objective()
+    AffineLoad(F).apply(model, 0.0, 1.0)  # every node at (F - I) X, the outer ring held there
     method = method_of(deck)
+    # L-BFGS unpreconditioned and without the FIRE fallback; a trial state outside
+    # the Cauchy-Born range shortens the line search (FIRE has none: it cannot step back)
+    policy = RelaxPolicy(fmax=settings.fmax, max_steps=settings.max_steps, method=method,
+                         precon=False, fallback=False, reject_invalid=method == "lbfgs")
     log.info("relaxing %d DOFs with %s to fmax = %g eV/A (at most %d iterations)", model.n_dof,
              method, settings.fmax, settings.max_steps)
     t0 = time.perf_counter()
-    if method == "lbfgs":  # FIRE has no line search: it cannot step back
-        fun = guarded(fun, model.n_dof)
     try:
         with relaxation_progress(options, "qc-relax", settings.fmax, settings.log_every,
                                  log) as progress:
-            result = METHODS[method](fun, model.get_dofs(), fmax=settings.fmax,
-                                     max_steps=settings.max_steps, callback=progress,
-                                     comm=model.comm)
+            result = policy.relax(model, progress)
     except GeometryError as exc:
         raise GeometryError(f"the relaxation left the range of the Cauchy-Born model ({exc}): "
                             "the load may exceed what the crystal sustains around the defect; "
                             "try a smaller load F") from None
     seconds = time.perf_counter() - t0
-    model.set_dofs(result.x)
     U = model.U_nc.copy()
     forces = model.forces(U)
     energy = float(result.energy_k[-1])

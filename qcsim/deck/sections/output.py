@@ -4,9 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qcsim.deck.schema import param, section
-from qcsim.deck.types import Bool, Int, Str
+from qcsim.deck.types import Bool, Choice, Int, ListOf, Str
 
-__all__ = ["OutputSettings"]
+__all__ = ["OutputSettings", "extra_writer_names"]
+
+STANDARD = ("table", "frames", "extxyz", "checkpoint", "xdmf", "plots")
+
+
+def extra_writer_names() -> tuple[str, ...]:
+    """The registered writers a deck may add (qcsim.io.writers and any registered later)."""
+    import qcsim.io.writers  # noqa: F401 - registers the standard writers
+    from qcsim.driver import writer_names
+
+    return tuple(n for n in writer_names() if n not in STANDARD)
 
 
 @section("output", doc="Where results are written.")
@@ -25,3 +35,6 @@ class OutputSettings:
     checkpoint_every: int = param(Int(ge=1), 1,
                                   doc="task crack: write a checkpoint every this many load steps "
                                       "(and the last one)")
+    writers: tuple = param(ListOf(Choice(extra_writer_names)), (),
+                           doc="task crack: names of further registered writers "
+                               "(qcsim.driver.register_writer) to run at every frame")
