@@ -149,7 +149,7 @@ def _raise_on_sigterm():
 
 
 def cmd_validate(args) -> int:
-    from qcsim.deck import load_deck
+    from qcsim.tasks import load_deck
 
     from qcsim.tasks import TASKS
 
@@ -179,7 +179,7 @@ def _running(quiet: bool, verbose: bool):
 
 
 def cmd_run(args) -> int:
-    from qcsim.deck import load_deck
+    from qcsim.tasks import load_deck
     from qcsim.tasks.runner import run_deck
 
     deck = load_deck(args.deck)
@@ -195,7 +195,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_trapping(args) -> int:
-    from qcsim.deck import load_deck
+    from qcsim.tasks import load_deck
     from qcsim.tasks.trapping import band_message, scan
 
     deck = load_deck(args.deck)

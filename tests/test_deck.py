@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qcsim.deck import load_deck, parse_deck
+from qcsim.tasks import load_deck, parse_deck
 from qcsim.deck.schema import SECTIONS, param, parse_named_section, section
 from qcsim.deck.types import Float
 from qcsim.deck.yamlload import load_yaml

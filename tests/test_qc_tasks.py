@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qcsim.cli import main
-from qcsim.deck import load_deck, parse_deck
+from qcsim.tasks import load_deck, parse_deck
 from qcsim.errors import DeckError
 from qcsim.io.xdmf import write_mesh_frame, write_xdmf
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qcsim.coupling.schemes import SCHEMES, GhostForceCorrected, get_scheme, register_scheme
-from qcsim.deck import parse_deck
+from qcsim.tasks import parse_deck
 from qcsim.errors import DeckError
 
 

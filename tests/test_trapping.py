@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qcsim.cli import main
-from qcsim.deck import load_deck
+from qcsim.tasks import load_deck
 from qcsim.tasks.trapping import TipResult, band_message, deck_at_tip, tip_positions
 
 DECK = """\

@@ -1,6 +1,6 @@
 """Input decks: YAML -> validated, typed configuration.
 
->>> from qcsim.deck import load_deck
+>>> from qcsim.tasks import load_deck   # the deck checked against the registered tasks
 >>> deck = load_deck("input_decks/cu_vacancy.yaml")
 >>> deck.task, deck["relax"].fmax
 ('relax', 0.0001)

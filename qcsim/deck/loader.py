@@ -83,15 +83,21 @@ def read_deck_text(file: str | Path) -> str:
         raise DeckError(f"cannot read deck: {exc.strerror or exc}", file=shown_name) from None
 
 
-def load_deck(file: str | Path) -> Deck:
-    """Read and validate the deck at ``file``."""
-    return parse_deck(read_deck_text(file), file=str(file), base_dir=Path(file).resolve().parent)
+def load_deck(file: str | Path, *, tasks: Mapping) -> Deck:
+    """Read and validate the deck at ``file`` against the task specs ``tasks``."""
+    return parse_deck(read_deck_text(file), file=str(file), base_dir=Path(file).resolve().parent,
+                      tasks=tasks)
 
 
-def parse_deck(text: str, file: str = "<deck>", base_dir: Path | None = None) -> Deck:
-    """Validate deck ``text``; ``base_dir`` is where relative files are looked for first."""
+def parse_deck(text: str, file: str = "<deck>", base_dir: Path | None = None, *,
+               tasks: Mapping) -> Deck:
+    """Validate deck ``text``; ``base_dir`` is where relative files are looked for first.
+
+    ``tasks`` maps task names to their specs (``sections``, ``optional``,
+    ``check``): the task layer passes its registry (:func:`qcsim.tasks.load_deck`
+    and :func:`qcsim.tasks.parse_deck` do), so that the deck package depends on
+    no task."""
     import qcsim.deck.sections  # noqa: F401  (registers the sections)
-    from qcsim.tasks import load_tasks
 
     base_dir = Path.cwd() if base_dir is None else Path(base_dir)
     data, lines = load_yaml(text, file=file)
@@ -102,7 +108,6 @@ def parse_deck(text: str, file: str = "<deck>", base_dir: Path | None = None) ->
     if not isinstance(data, dict):
         raise DeckError(f"expected a mapping of sections at the top level, got {shown(data)}",
                         file=file, line=1)
-    tasks = load_tasks()
     if "task" not in data:
         raise DeckError("missing required key 'task' (expected one of "
                         f"{', '.join(sorted(tasks))})", file=file, line=1, key="task")

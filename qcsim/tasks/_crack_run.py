@@ -36,7 +36,7 @@ SAME_CRACK = ("plane_row", "tip_x", "boundary_width", "gamma")
 def check_restart(deck, ckpt) -> None:
     """The deck describes the study of the checkpoint (QCSimError otherwise); settings
     that may change between runs (load steps, solver, adaptivity, output) are logged."""
-    from qcsim.deck import parse_deck
+    from qcsim.tasks import parse_deck
     from qcsim.io.results import sha256_of
 
     try:

@@ -47,7 +47,7 @@ def deck_at_tip(deck, tip_x: float):
     the results and read back on --restart)."""
     import yaml
 
-    from qcsim.deck import parse_deck
+    from qcsim.tasks import parse_deck
 
     data = yaml.safe_load(deck.text)
     data["crack"]["tip_x"] = float(tip_x)
