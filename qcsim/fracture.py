@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -126,6 +126,12 @@ class CrackStudy:
         self.step_index = 0
         self.model = None
         self.slip_ic = None  # slip vectors of the last dislocation analysis
+        #: what does not change during the study: the domain, the coupling, the held ring
+        self.geometry = SlabSetup(
+            r_core=spec.r_core, r_outer=spec.r_outer, scheme=spec.scheme,
+            handshake=spec.handshake, pad=spec.pad, growth=spec.growth, profile=spec.profile,
+            fixed_width=self.ring_width, skin=spec.skin, domain_center=tuple(self.tip0),
+            slit_cohesion=spec.slit_cohesion, face_energy=spec.face_energy)
         self._build()
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
         self.load = KFieldLoad(self.stroh, self.tip0, spec.crack_row)
@@ -189,14 +195,11 @@ class CrackStudy:
         return s.boundary_width if s.boundary_width is not None else 2 * self.potential.cutoff
 
     def setup(self) -> SlabSetup:
-        s = self.spec
-        width = self.ring_width
-        return SlabSetup(center=self.cores[0][:2], r_core=s.r_core, r_outer=s.r_outer,
-                         scheme=s.scheme, handshake=s.handshake, pad=s.pad, growth=s.growth,
-                         profile=s.profile, fixed_width=width, skin=s.skin,
-                         slit=Slit(self.slit_x, s.crack_row), cores=tuple(self.cores[1:]),
-                         refined=tuple(self.refined), domain_center=tuple(self.tip0),
-                         slit_cohesion=s.slit_cohesion, face_energy=s.face_energy)
+        """The builder's configuration of the current model: the study's fixed
+        geometry (compiled once from the spec) with the current disks and slit."""
+        return replace(self.geometry, center=self.cores[0][:2], slit=Slit(self.slit_x,
+                       self.spec.crack_row), cores=tuple(self.cores[1:]),
+                       refined=tuple(self.refined))
 
     def rebuild(self) -> None:
         """A new model of the current disks and slit, the state transferred to it."""
