@@ -43,7 +43,7 @@ from qcsim.build import SlabSetup, build_slab_model
 from qcsim.driver import KFieldLoad, LoadStepper, RelaxPolicy, StepRecord
 from qcsim.lattice import Crystal, SlabLattice
 from qcsim.loading.stroh import StrohCrack
-from qcsim.mesh import Slit
+from qcsim.geometry import Slit
 from qcsim.units import EV_PER_A3_IN_GPA, mpa_sqrt_m
 
 __all__ = ["CrackSpec", "CrackStudy", "StepRecord"]
@@ -134,7 +134,7 @@ class CrackStudy:
             slit_cohesion=spec.slit_cohesion, face_energy=spec.face_energy)
         self._build()
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
-        self.load = KFieldLoad(self.stroh, self.tip0, spec.crack_row)
+        self.load = KFieldLoad(self.stroh, self.tip0, Slit(spec.tip_x, spec.crack_row))
         self.solver = RelaxPolicy(fmax=spec.fmax, max_steps=spec.max_steps, method=spec.method,
                                   precon=spec.precon)
         adapters = [FollowTip(), FollowDislocations()]
@@ -215,7 +215,7 @@ class CrackStudy:
             model.update_correction()
         if old is not None:
             model.U_nc[:] = transfer_displacements(old.mesh, old.U_nc, model.mesh,
-                                                   crack_row=self.spec.crack_row)
+                                                   cut=Slit(self.slit_x, self.spec.crack_row))
         self.model = model
         log.info("model: %d nodes, %d dof, %d atoms, %d elements (%.2f s)", model.mesh.n_nodes,
                  model.n_dof, len(model.regions.atoms), model.mesh.n_elements,

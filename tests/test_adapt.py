@@ -44,11 +44,11 @@ def test_transfer_is_exact_for_linear_fields_and_keeps_common_nodes(slab):
     old = graded_mesh(slab, [(0, -1.04, 20)], (0, 0), 300, 1.25, Slit(0.0, 0))
     new = graded_mesh(slab, [(0, -1.04, 20), (35, -1.04, 20)], (0, 0), 300, 1.25, Slit(25.0, 0))
     U, A = linear_field(old, 1)
-    U_new = transfer_displacements(old, U, new, crack_row=0)
+    U_new = transfer_displacements(old, U, new, cut=Slit(0.0, 0))
     assert np.abs(U_new - new.X_nc @ A.T).max() < 1e-12
     # a field with a jump across the slit: each face keeps its own side
     jump = np.where(old.site_nk[:, 1:2] >= 0, 1.0, -1.0) * np.array([0, 0.5, 0])
-    U_new = transfer_displacements(old, jump, new, crack_row=0)
+    U_new = transfer_displacements(old, jump, new, cut=Slit(0.0, 0))
     behind = new.X_nc[:, 0] < -30
     up = new.site_nk[:, 1] >= 0
     assert np.allclose(U_new[behind & up, 1], 0.5) and np.allclose(U_new[behind & ~up, 1], -0.5)
@@ -71,7 +71,7 @@ def test_transfer_is_exact_for_a_linear_field_on_a_sheared_lattice():
     new, _ = build_slab_model(pot, crystal, SlabSetup(
         **base, cores=((-55.0, 45.0, 8.0), (30.0, 78.0, 8.0), (60.0, -60.0, 8.0))))
     G = np.array([[0.01, -0.02, 0.0], [0.015, 0.005, 0.0], [0.002, 0.003, 0.0]])
-    U_new = transfer_displacements(old.mesh, old.mesh.X_nc @ G.T, new.mesh, crack_row=0)
+    U_new = transfer_displacements(old.mesh, old.mesh.X_nc @ G.T, new.mesh, cut=Slit(0.0, 0))
     # exact inside the old mesh (new nodes on the outer ring lie outside it)
     inside = np.linalg.norm(new.mesh.X_nc[:, :2], axis=1) < 140.0
     np.testing.assert_allclose(U_new[inside], (new.mesh.X_nc @ G.T)[inside], atol=1e-9)

@@ -90,12 +90,12 @@ class ModeIIKField(Load):
 
     unit = "GPa*sqrt(A)"
 
-    def __init__(self, stroh, tip, crack_row):
-        self.stroh, self.tip, self.crack_row = stroh, np.asarray(tip, float), crack_row
+    def __init__(self, stroh, tip, cut):
+        self.stroh, self.tip, self.cut = stroh, np.asarray(tip, float), cut
 
     def displacement(self, mesh, K, nodes=None):
         idx = slice(None) if nodes is None else nodes
-        side = np.where(mesh.site_nk[idx, 1] >= self.crack_row, 1, -1)
+        side = np.where(self.cut.above(mesh.site_nk[idx]), 1, -1)
         return self.stroh.displacement(mesh.X_nc[idx, :2] - self.tip, (K, 0.0, 0.0), side=side)
 
     def apply(self, model, old, new):
@@ -106,7 +106,7 @@ class ModeIIKField(Load):
 def test_a_load_registered_from_the_tests_drives_a_crack_study(cu_potential):
     study = CrackStudy(cu_potential, Crystal("fcc", 3.615, ORIENT, "Cu"),
                        CrackSpec(r_core=15.0, r_outer=60.0))
-    study.stepper.load = get_load("kfield_mode2")(study.stroh, study.tip0, study.spec.crack_row)
+    study.stepper.load = get_load("kfield_mode2")(study.stroh, study.tip0, study.load.cut)
     tip, row0 = study.tip0, study.spec.crack_row
 
     def jump():

@@ -74,10 +74,8 @@ class SlabSetup:
 
 def slit_faces(site_nk, X_nc, slit) -> np.ndarray:
     """Labels (n,) of the sites on either side of a slit behind its tip: 1 above the
-    plane, 2 below, 0 elsewhere (the rule the mesh slit uses: x <= tip_x)."""
-    behind = X_nc[:, 0] <= slit.tip_x + 1e-9
-    above = site_nk[:, 1] >= slit.row
-    return np.where(behind, np.where(above, 1, 2), 0).astype(np.int32)
+    plane, 2 below, 0 elsewhere (:meth:`qcsim.geometry.Slit.face_labels`)."""
+    return slit.face_labels(site_nk, X_nc)
 
 
 def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int = 0):
@@ -127,9 +125,8 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
         fixed = np.zeros(mesh.n_nodes, dtype=bool)
         fixed[mesh.boundary_nodes()] = True
         if setup.slit is not None:  # the crack faces are free surfaces, not boundary
-            row = mesh.site_nk[:, 1]
-            on_face = ((row == setup.slit.row) | (row == setup.slit.row - 1)) & \
-                (mesh.X_nc[:, 0] <= setup.slit.tip_x)
+            on_face = setup.slit.on_face_planes(mesh.site_nk) & \
+                setup.slit.behind(mesh.X_nc, tol=0.0)
             inside = np.linalg.norm(mesh.X_nc[:, :2] - dom, axis=1) < setup.r_outer - 2 * np.sqrt(
                 slab.area)
             fixed &= ~(on_face & inside)
@@ -146,7 +143,7 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
     if setup.slit is not None and not setup.slit_cohesion:
         faces_n = slit_faces(mesh.site_nk, mesh.X_nc, setup.slit)
     if setup.slit is not None and setup.face_energy and not atomistic_only:
-        edges = face_edges(mesh, setup.slit.row, setup.slit.tip_x)
+        edges = face_edges(mesh, setup.slit)
         w_e = scheme.face_weights(regions.beta_n[edges].mean(axis=1))
         if len(edges) and np.any(w_e > 0):
             excess = surface_excess(potential, crystal, species=species)

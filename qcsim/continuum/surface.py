@@ -124,13 +124,14 @@ def _bulk(cb, lam):
     return float(fun(res.x)[0])
 
 
-def face_edges(mesh, row: int, tip_x: float) -> np.ndarray:
-    """Boundary edges (k, 2) of a slab mesh on the crack faces: both nodes on row
-    ``row`` (above) or ``row - 1`` (below), behind ``tip_x``."""
+def face_edges(mesh, cut) -> np.ndarray:
+    """Boundary edges (k, 2) of a slab mesh on the faces of ``cut`` (a
+    :class:`qcsim.geometry.Slit`): both nodes on one of its two face planes,
+    behind its tip."""
     e = mesh.boundary_facets()
-    j = mesh.site_nk[e, 1]
-    same_face = (j[:, 0] == j[:, 1]) & ((j[:, 0] == row) | (j[:, 0] == row - 1))
-    behind = (mesh.X_nc[e, 0] <= tip_x + 1e-9).all(axis=1)
+    j = mesh.site_nk[e, cut.normal]
+    same_face = (j[:, 0] == j[:, 1]) & cut.on_face_planes(mesh.site_nk[e[:, 0]])
+    behind = cut.behind(mesh.X_nc[e]).all(axis=1)
     return e[same_face & behind]
 
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from qcsim.errors import GeometryError
+from qcsim.geometry import Ball, Shape, balls, site_keys
 
-__all__ = ["Regions", "disk_regions", "union_regions", "PROFILES", "CORE", "HANDSHAKE", "PAD", "CONTINUUM", "VOID"]
+__all__ = ["Regions", "regions_around", "disk_regions", "union_regions", "PROFILES", "CORE",
+           "HANDSHAKE", "PAD", "CONTINUUM", "VOID"]
 
 CORE, HANDSHAKE, PAD, CONTINUUM, VOID = 0, 1, 2, 3, 4
 
@@ -61,26 +63,32 @@ class Regions:
         return mesh.volumes_t * self.beta_n[mesh.elements_ta].mean(axis=1)
 
 
+def regions_around(mesh, core: Shape, handshake: float, pad: float,
+                   profile: str = "cubic") -> Regions:
+    """Regions around the atomistic ``core``, a shape in the mesh's dimension
+    (:mod:`qcsim.geometry.shapes`): the core, then handshake and pad as bands of
+    the distance from it, measured in the mesh coordinates (the first ``d``
+    axes)."""
+    if core.dim != mesh.dim:
+        raise GeometryError(f"a {core.dim}-D core for a {mesh.dim}-D mesh")
+    dist = core.distance(mesh.X_nc[:, : mesh.dim])
+    return _regions_from_distance(dist, handshake, pad, profile, f"{core}")
+
+
 def disk_regions(mesh, center, r_core: float, handshake: float, pad: float,
                  profile: str = "cubic") -> Regions:
-    """Regions around a disk (slab mode) or interval (1-D) of radius ``r_core``.
-
-    Distances are measured in the mesh coordinates (the first ``d`` axes).
-    """
-    c = np.asarray(center, dtype=float)[: mesh.dim]
+    """Regions around a ball (a disk in slab mode, an interval in 1-D) of radius
+    ``r_core`` about ``center``."""
     if r_core < 0:
         raise GeometryError("core radius must be non-negative")
-    dist = np.maximum(np.linalg.norm(mesh.X_nc[:, : mesh.dim] - c, axis=1) - r_core, 0.0)
-    return _regions_from_distance(dist, handshake, pad, profile, f"radius {r_core} A")
+    c = np.asarray(center, dtype=float).ravel()[: mesh.dim]
+    return regions_around(mesh, Ball(tuple(c), r_core), handshake, pad, profile)
 
 
 def union_regions(mesh, core_disks, handshake: float, pad: float,
                   profile: str = "cubic") -> Regions:
     """Regions around a union of core disks [(cx, cy, r), ...] (slab mode)."""
-    from qcsim.mesh.graded import distance_to_disks
-
-    dist = distance_to_disks(mesh.X_nc[:, :2], core_disks)
-    return _regions_from_distance(dist, handshake, pad, profile, f"disks {core_disks}")
+    return regions_around(mesh, balls(core_disks, dim=mesh.dim), handshake, pad, profile)
 
 
 def _regions_from_distance(dist, handshake, pad, profile, what) -> Regions:
@@ -104,11 +112,9 @@ def _regions_from_distance(dist, handshake, pad, profile, what) -> Regions:
 def check_fully_resolved(mesh, regions: Regions, sites_nk: np.ndarray) -> None:
     """Every lattice site in ``sites_nk`` (integer coordinates of all sites within the
     pad's outer radius) must be a node, or the atomistic sums would miss atoms."""
-    from qcsim.mesh.graded import site_keys
-
     if mesh.site_nk is None:
         return
-    sites_nk = np.asarray(sites_nk, dtype=np.int64).reshape(-1, 2)
+    sites_nk = np.asarray(sites_nk, dtype=np.int64).reshape(-1, mesh.site_nk.shape[1])
     missing = sites_nk[~np.isin(site_keys(sites_nk), site_keys(mesh.site_nk))]
     if len(missing):
         raise GeometryError(f"{len(missing)} lattice sites inside the pad are not mesh nodes "

@@ -19,22 +19,22 @@ class KFieldLoad(Load):
     GPa*sqrt(A).
 
     ``stroh`` : :class:`qcsim.loading.StrohCrack` of the model's elastic
-    constants; ``tip`` : (x, y) the field is centred on; ``crack_row`` : the
-    first site row above the crack plane (nodes on rows below it take the
-    lower face's branch of the field).  The held nodes get the field of the new
-    K, the others its increment.
+    constants; ``tip`` : (x, y) the field is centred on; ``cut`` : the crack
+    (:class:`qcsim.geometry.Slit`): nodes below it take the lower face's branch
+    of the field.  The held nodes get the field of the new K, the others its
+    increment.
     """
 
     unit = "GPa*sqrt(A)"
 
-    def __init__(self, stroh, tip, crack_row: int):
-        self.stroh, self.tip, self.crack_row = stroh, np.asarray(tip, float), int(crack_row)
+    def __init__(self, stroh, tip, cut):
+        self.stroh, self.tip, self.cut = stroh, np.asarray(tip, float), cut
 
     def displacement(self, mesh, K: float, nodes=None) -> np.ndarray:
         """The field's displacements (n, 3) of the nodes (all by default) at ``K``."""
         idx = slice(None) if nodes is None else nodes
         xy = mesh.X_nc[idx, :2] - self.tip
-        side = np.where(mesh.site_nk[idx, 1] >= self.crack_row, 1, -1)
+        side = np.where(self.cut.above(mesh.site_nk[idx]), 1, -1)
         return self.stroh.displacement(xy, (0.0, K, 0.0), side=side)
 
     def apply(self, model, old, new):

@@ -11,27 +11,15 @@ no element bridges it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from qcsim.errors import GeometryError
+from qcsim.geometry import Slit, balls, site_keys, unique_sites  # noqa: F401 - re-exported
 from qcsim.lattice.slab import SlabLattice
 from qcsim.mesh.mesh import Mesh
 
 __all__ = ["Slit", "graded_disk_mesh", "graded_mesh", "triangulate_sites", "cut_slit_bridges",
            "spacing_level", "distance_to_disks", "site_keys", "unique_sites"]
-
-
-@dataclass(frozen=True)
-class Slit:
-    """A crack from the outer boundary to ``tip_x`` between rows ``row - 1`` and ``row``.
-
-    ``row`` is the index j of the first atomic row above the crack plane.
-    """
-
-    tip_x: float
-    row: int
 
 
 def spacing_level(r: np.ndarray, r_fine: float, h0: float, growth: float) -> np.ndarray:
@@ -45,29 +33,9 @@ def spacing_level(r: np.ndarray, r_fine: float, h0: float, growth: float) -> np.
     return np.left_shift(np.int64(1), k)
 
 
-def site_keys(ij_n2) -> np.ndarray:
-    """One int64 per integer site (i, j) (|i|, |j| < 2^31), ordered as the sites
-    are lexicographically."""
-    ij = np.asarray(ij_n2, dtype=np.int64).reshape(-1, 2)
-    return (ij[:, 0] << 32) + ij[:, 1]
-
-
-def unique_sites(ij_n2) -> np.ndarray:
-    """``np.unique(ij_n2, axis=0)`` for integer sites (k, 2), through :func:`site_keys`
-    (a sort of int64 keys instead of rows: ten times faster)."""
-    key = np.unique(site_keys(ij_n2))
-    j = (key << 32) >> 32  # the low 32 bits, sign-extended
-    return np.column_stack([(key - j) >> 32, j])
-
-
 def distance_to_disks(xy_n: np.ndarray, disks) -> np.ndarray:
     """Distance of points (n, 2) from a union of disks [(cx, cy, r), ...] (0 inside)."""
-    disks = np.asarray(disks, dtype=float).reshape(-1, 3)
-    xy_n = np.asarray(xy_n, dtype=float).reshape(-1, 2)
-    d = np.full(len(xy_n), np.inf)
-    for cx, cy, r in disks:
-        d = np.minimum(d, np.hypot(xy_n[:, 0] - cx, xy_n[:, 1] - cy) - r)
-    return np.maximum(d, 0.0)
+    return balls(disks).distance(np.asarray(xy_n, dtype=float).reshape(-1, 2))
 
 
 def graded_disk_mesh(slab: SlabLattice, center, r_fine: float, r_outer: float,
@@ -296,9 +264,8 @@ def triangulate_sites(xy, ij, slit):
 def cut_slit_bridges(ij, xy, T, slit):
     """Drop elements that join the two crack faces behind the tip (only possible
     outside the closed mouth), then the nodes left without elements."""
-    jT = ij[T, 1]
-    bridges = (jT.min(axis=1) < slit.row) & (jT.max(axis=1) >= slit.row)
-    behind = xy[T, 0].max(axis=1) <= slit.tip_x + 1e-9
+    bridges = slit.straddles(ij[T])
+    behind = slit.behind(xy[T]).all(axis=1)
     T = T[~(bridges & behind)]
     used = np.zeros(len(ij), dtype=bool)
     used[T.ravel()] = True
@@ -330,7 +297,7 @@ def _slit_constraints(pts, ij, slit):
     segs = []
     faces = []
     for row in (slit.row, slit.row - 1):
-        on = np.nonzero(ij[:, 1] == row)[0]
+        on = np.nonzero(ij[:, slit.normal] == row)[0]
         on = on[np.argsort(pts[on, 0])]
         behind = on[pts[on, 0] <= slit.tip_x]
         if len(behind) < 2:
