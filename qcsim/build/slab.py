@@ -18,8 +18,8 @@ from qcsim.coupling.regions import check_fully_resolved, union_regions
 from qcsim.coupling.schemes import get_scheme
 from qcsim.errors import GeometryError
 from qcsim.lattice import Crystal, SlabLattice
-from qcsim.mesh import Slit
-from qcsim.mesh.graded import graded_mesh
+from qcsim.geometry import Ball, Slit, balls
+from qcsim.mesh.generators import GradedSlabMesher, ResolvedSlabMesher
 from qcsim.model import QCModel
 
 __all__ = ["SlabSetup", "build_slab_model", "slit_faces"]
@@ -89,18 +89,9 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
     cores = [(center[0], center[1], setup.r_core)] + [tuple(c) for c in setup.cores]
     atomistic_only = setup.r_core >= setup.r_outer
     grow = handshake + pad + slab.row_spacing
+    domain_ball = Ball(tuple(dom), setup.r_outer)
     if atomistic_only:
-        from qcsim.mesh.graded import triangulate_sites
-        from qcsim.mesh.mesh import Mesh
-
-        ij = slab.sites_in_disk(dom, setup.r_outer)
-        T = triangulate_sites(ij @ slab.b_kc, ij, setup.slit)
-        mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
-        if setup.slit is not None:
-            from qcsim.mesh.graded import cut_slit_bridges
-
-            ij, T = cut_slit_bridges(ij, ij @ slab.b_kc, T, setup.slit)
-            mesh = Mesh(slab.positions(ij), T, dim=2, thickness=slab.Lz, site_nk=ij)
+        mesh = ResolvedSlabMesher().generate(slab, None, domain_ball, setup.slit)
     else:
         resolved = [(cx, cy, r + grow) for cx, cy, r in cores] + [tuple(c) for c in setup.refined]
         # the first core must fit (a QC model has continuum around its core); disks
@@ -114,7 +105,8 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
             if np.hypot(cx - dom[0], cy - dom[1]) >= setup.r_outer:
                 raise GeometryError(f"a resolved disk centred at ({cx:.1f}, {cy:.1f}) A lies "
                                     f"outside r_outer = {setup.r_outer} A")
-        mesh = graded_mesh(slab, resolved, dom, setup.r_outer, setup.growth, setup.slit)
+        mesh = GradedSlabMesher(setup.growth).generate(slab, balls(resolved), domain_ball,
+                                                       setup.slit)
     regions = union_regions(mesh, cores, handshake, pad, setup.profile)
     sites = np.concatenate([slab.sites_in_disk((cx, cy), r + handshake + pad)
                             for cx, cy, r in cores])

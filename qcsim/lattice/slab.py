@@ -39,6 +39,7 @@ class SlabLattice:
     Lz: float
     u_kc: np.ndarray
     area: float
+    dim = 2  # the site coordinates (i, j); z is periodic
 
     @classmethod
     def of(cls, crystal: Crystal) -> "SlabLattice":
@@ -97,6 +98,10 @@ class SlabLattice:
         xy = ij @ self.b_kc
         keep = (xy[:, 0] >= lo[0]) & (xy[:, 0] < hi[0]) & (xy[:, 1] >= lo[1]) & (xy[:, 1] < hi[1])
         return ij[keep]
+
+    def sites_in_ball(self, center, radius: float) -> np.ndarray:
+        """The sites within ``radius`` of ``center`` (x, y): :meth:`sites_in_disk`."""
+        return self.sites_in_disk(center, radius)
 
     def sites_in_disk(self, center, radius: float) -> np.ndarray:
         """Integer coordinates (n, 2) of the sites within ``radius`` of ``center`` (x, y)."""
