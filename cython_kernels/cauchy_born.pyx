@@ -25,6 +25,149 @@ from libc.math cimport M_PI, acos, cos, sqrt
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <stddef.h>
+    #if defined(__SSE2__) && !defined(QCSIM_NO_SIMD)
+    #define QCSIM_CB_SSE2 1
+    #include <emmintrin.h>
+    #endif
+
+    /* Stage 1 of the energy-and-stress pass (see eam_cauchy_born): |F R_k|^2 from
+       C's six entries, inside = 1 or 0, r (1 beyond the cutoff) and 1/r; two
+       vectors at a time, each lane with the operations of the scalar loop. */
+    static void qcsim_cb_lengths(const double *Q, ptrdiff_t n1, ptrdiff_t n_near,
+                                 const double *c6, double cutsq, double *inside,
+                                 double *r_k, double *rinv_k) {
+        ptrdiff_t k = 0;
+    #ifdef QCSIM_CB_SSE2
+        const __m128d c0 = _mm_set1_pd(c6[0]), c1 = _mm_set1_pd(c6[1]), c2 = _mm_set1_pd(c6[2]);
+        const __m128d c3 = _mm_set1_pd(c6[3]), c4 = _mm_set1_pd(c6[4]), c5 = _mm_set1_pd(c6[5]);
+        const __m128d one = _mm_set1_pd(1.0), cut = _mm_set1_pd(cutsq);
+        for (; k + 2 <= n_near; k += 2) {
+            __m128d rsq = _mm_mul_pd(c0, _mm_loadu_pd(Q + k));
+            rsq = _mm_add_pd(rsq, _mm_mul_pd(c1, _mm_loadu_pd(Q + n1 + k)));
+            rsq = _mm_add_pd(rsq, _mm_mul_pd(c2, _mm_loadu_pd(Q + 2 * n1 + k)));
+            rsq = _mm_add_pd(rsq, _mm_mul_pd(c3, _mm_loadu_pd(Q + 3 * n1 + k)));
+            rsq = _mm_add_pd(rsq, _mm_mul_pd(c4, _mm_loadu_pd(Q + 4 * n1 + k)));
+            rsq = _mm_add_pd(rsq, _mm_mul_pd(c5, _mm_loadu_pd(Q + 5 * n1 + k)));
+            __m128d in = _mm_cmplt_pd(rsq, cut);
+            __m128d r = _mm_sqrt_pd(_mm_or_pd(_mm_and_pd(in, rsq), _mm_andnot_pd(in, one)));
+            _mm_storeu_pd(inside + k, _mm_and_pd(in, one));
+            _mm_storeu_pd(r_k + k, r);
+            _mm_storeu_pd(rinv_k + k, _mm_div_pd(one, r));
+        }
+    #endif
+        for (; k < n_near; k++) {
+            double rsq = (c6[0] * Q[k] + c6[1] * Q[n1 + k] + c6[2] * Q[2 * n1 + k]
+                          + c6[3] * Q[3 * n1 + k] + c6[4] * Q[4 * n1 + k]
+                          + c6[5] * Q[5 * n1 + k]);
+            inside[k] = rsq < cutsq ? 1.0 : 0.0;
+            r_k[k] = sqrt(rsq < cutsq ? rsq : 1.0);
+            rinv_k[k] = 1.0 / r_k[k];
+        }
+    }
+
+    /* Stages 2 and 3 of the energy-and-stress pass: the splines of rho and z2r
+       (one knot; pair[16 m + 2 c] and pair[16 m + 2 c + 1] are coefficient c of
+       knot m of rho and of z2r) evaluated side by side, the sums rho and e_pair,
+       and M_a, M_b (Mab[2 i] = M_a[i], Mab[2 i + 1] = M_b[i]); every lane does the
+       operations of the scalar code, in the same order. */
+    static void qcsim_cb_sums(const double *pair, double rdr, ptrdiff_t nr, ptrdiff_t n_near,
+                              const double *inside, const double *r_k, const double *rinv_k,
+                              const double *RR, double *rho_out, double *epair_out,
+                              double *Mab) {
+        double rho = 0.0, e_pair = 0.0;
+        ptrdiff_t k, i;
+    #ifdef QCSIM_CB_SSE2
+        __m128d M0 = _mm_setzero_pd(), M1 = _mm_setzero_pd(), M2 = _mm_setzero_pd();
+        __m128d M3 = _mm_setzero_pd(), M4 = _mm_setzero_pd(), M5 = _mm_setzero_pd();
+        for (k = 0; k < n_near; k++) {
+            double r = r_k[k], rinv = rinv_k[k], in = inside[k];
+            double q = r * rdr + 1.0;
+            ptrdiff_t m = (ptrdiff_t) q;
+            if (m > nr - 1) m = nr - 1;
+            q -= (double) m;
+            if (q > 1.0) q = 1.0;
+            const double *s = pair + 16 * m;
+            __m128d p = _mm_set1_pd(q);
+            __m128d v = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(s + 6), p), _mm_loadu_pd(s + 8));
+            v = _mm_add_pd(_mm_mul_pd(v, p), _mm_loadu_pd(s + 10));
+            v = _mm_add_pd(_mm_mul_pd(v, p), _mm_loadu_pd(s + 12));
+            __m128d d = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(s), p), _mm_loadu_pd(s + 2));
+            d = _mm_add_pd(_mm_mul_pd(d, p), _mm_loadu_pd(s + 4));
+            double rho_v = _mm_cvtsd_f64(v), z2 = _mm_cvtsd_f64(_mm_unpackhi_pd(v, v));
+            double phi = z2 * rinv;
+            double phid = (_mm_cvtsd_f64(_mm_unpackhi_pd(d, d)) - phi) * rinv;
+            rho += in * rho_v;
+            e_pair += in * phi;
+            /* (a_k, b_k) = ((in rho') / r, ((in / 2) phi') / r) */
+            __m128d ab = _mm_mul_pd(_mm_mul_pd(_mm_set_pd(in * 0.5, in),
+                                               _mm_unpacklo_pd(d, _mm_set_sd(phid))),
+                                    _mm_set1_pd(rinv));
+            const double *rr = RR + 6 * k;
+            M0 = _mm_add_pd(M0, _mm_mul_pd(ab, _mm_set1_pd(rr[0])));
+            M1 = _mm_add_pd(M1, _mm_mul_pd(ab, _mm_set1_pd(rr[1])));
+            M2 = _mm_add_pd(M2, _mm_mul_pd(ab, _mm_set1_pd(rr[2])));
+            M3 = _mm_add_pd(M3, _mm_mul_pd(ab, _mm_set1_pd(rr[3])));
+            M4 = _mm_add_pd(M4, _mm_mul_pd(ab, _mm_set1_pd(rr[4])));
+            M5 = _mm_add_pd(M5, _mm_mul_pd(ab, _mm_set1_pd(rr[5])));
+        }
+        _mm_storeu_pd(Mab, M0);
+        _mm_storeu_pd(Mab + 2, M1);
+        _mm_storeu_pd(Mab + 4, M2);
+        _mm_storeu_pd(Mab + 6, M3);
+        _mm_storeu_pd(Mab + 8, M4);
+        _mm_storeu_pd(Mab + 10, M5);
+    #else
+        for (i = 0; i < 12; i++) Mab[i] = 0.0;
+        for (k = 0; k < n_near; k++) {
+            double r = r_k[k], rinv = rinv_k[k], in = inside[k];
+            double q = r * rdr + 1.0;
+            ptrdiff_t m = (ptrdiff_t) q;
+            if (m > nr - 1) m = nr - 1;
+            q -= (double) m;
+            if (q > 1.0) q = 1.0;
+            const double *s = pair + 16 * m;
+            double rho_v = ((s[6] * q + s[8]) * q + s[10]) * q + s[12];
+            double rho_d = (s[0] * q + s[2]) * q + s[4];
+            double z2 = ((s[7] * q + s[9]) * q + s[11]) * q + s[13];
+            double z2d = (s[1] * q + s[3]) * q + s[5];
+            double phi = z2 * rinv;
+            double phid = (z2d - phi) * rinv;
+            double a = in * rho_d * rinv, b = in * 0.5 * phid * rinv;
+            rho += in * rho_v;
+            e_pair += in * phi;
+            for (i = 0; i < 6; i++) {
+                Mab[2 * i] += a * RR[6 * k + i];
+                Mab[2 * i + 1] += b * RR[6 * k + i];
+            }
+        }
+    #endif
+        (void) i;
+        *rho_out = rho;
+        *epair_out = e_pair;
+    }
+    """
+    void qcsim_cb_lengths(const double* Q, Py_ssize_t n1, Py_ssize_t n_near, const double* c6,
+                          double cutsq, double* inside, double* r_k, double* rinv_k) noexcept nogil
+    void qcsim_cb_sums(const double* pair, double rdr, Py_ssize_t nr, Py_ssize_t n_near,
+                       const double* inside, const double* r_k, const double* rinv_k,
+                       const double* RR, double* rho_out, double* epair_out,
+                       double* Mab) noexcept nogil
+
+
+def spline_pair_table(const double[:, ::1] rhor, const double[:, ::1] z2r):
+    """The splines rho and z2r side by side for :func:`eam_cauchy_born`: (n, 16),
+    row m holding coefficient c of knot m of rho at 2 c and of z2r at 2 c + 1."""
+    import numpy as np
+
+    tab = np.zeros((rhor.shape[0], 16))
+    tab[:, 0:14:2] = rhor
+    tab[:, 1:14:2] = z2r
+    return tab
+
 
 cdef inline void spline3(const double[:, ::1] s, double x, double rdx, int n,
                          double* v, double* d, double* dd, bint clamp_low) noexcept nogil:
@@ -136,7 +279,7 @@ def eam_cauchy_born(const double[:, :, ::1] F_tcc, const double[:, ::1] R_kc,
                     const double[:, ::1] frho, double rdr, int nr, double rdrho, int nrho,
                     double rhomax, double cutsq, double volume,
                     double[::1] W_t, double[:, :, ::1] P_tcc, double[:, :, :, :, ::1] C_tcccc,
-                    bint want_tangent):
+                    bint want_tangent, const double[:, ::1] pair=None):
     """W (eV/A^3), P (eV/A^3) and optionally C (eV/A^3) for each F (see module doc).
 
     ``R_kc`` holds one vector of each +-R pair, sorted by length ``Rlen_k``;
@@ -156,6 +299,13 @@ def eam_cauchy_born(const double[:, :, ::1] F_tcc, const double[:, ::1] R_kc,
     splines (rho and phi share one knot), then the sums; vectors beyond the
     cutoff take part with weight 0.  The tangent, on request, takes a second
     pass over the vectors inside the cutoff.
+
+    ``pair`` (:func:`spline_pair_table` of rhor and z2r), when given and no
+    tangent is asked for, lets the stages run in C two lanes at a time
+    (``qcsim_cb_lengths``, ``qcsim_cb_sums``): the lengths of two vectors, then
+    rho and z2r of one vector side by side and M_a, M_b side by side; each lane
+    does the operations of the scalar code in the same order, so W and P are the
+    same to the bit.
     """
     cdef Py_ssize_t n_t = F_tcc.shape[0], n_k = R_kc.shape[0], n1 = n_k + 1
     cdef Py_ssize_t t, k, i, J, n_in, n_near, m
@@ -190,7 +340,10 @@ def eam_cauchy_born(const double[:, :, ::1] F_tcc, const double[:, ::1] R_kc,
     cdef double rsq, r, rinv, p, rho, rho_v, rho_d, z2, z2d, phi, phid
     cdef double Femb, Fp, Fpp, inv_vol = 2.0 / volume, e_pair
     cdef double cut = sqrt(cutsq), smin, smin_all = 1e300
-    cdef bint beyond
+    cdef double c6[6]
+    cdef double Mab[12]
+    cdef bint fast = pair is not None and not want_tangent
+    cdef const double* pair_p = &pair[0, 0] if fast else NULL
     try:
         with nogil:
             for k in range(n_k):
@@ -217,52 +370,19 @@ def eam_cauchy_born(const double[:, :, ::1] F_tcc, const double[:, ::1] R_kc,
                 n_near = 0
                 while n_near < n_k and not (smin * Rlen_k[n_near] >= cut):
                     n_near += 1
-                # stage 1: |F R_k|^2, r and 1/r (1 for the vectors beyond the cutoff)
-                for k in range(n_near):
-                    rsq = (c[0][0] * Q[k] + c[1][1] * Q[n1 + k] + c[2][2] * Q[2 * n1 + k]
-                           + c[0][1] * Q[3 * n1 + k] + c[0][2] * Q[4 * n1 + k]
-                           + c[1][2] * Q[5 * n1 + k])
-                    inside[k] = 1.0 if rsq < cutsq else 0.0
-                    r_k[k] = sqrt(rsq if rsq < cutsq else 1.0)
-                for k in range(n_near):
-                    rinv_k[k] = 1.0 / r_k[k]
-                # stage 2: splines
-                rho = 0.0
-                e_pair = 0.0
-                n_in = 0
-                for k in range(n_near):
-                    r = r_k[k]
-                    rinv = rinv_k[k]
-                    knot(r, rdr, nr, &m, &p, &beyond)
-                    rho_v = ((rhor[m, 3] * p + rhor[m, 4]) * p + rhor[m, 5]) * p + rhor[m, 6]
-                    rho_d = (rhor[m, 0] * p + rhor[m, 1]) * p + rhor[m, 2]
-                    z2 = ((z2r[m, 3] * p + z2r[m, 4]) * p + z2r[m, 5]) * p + z2r[m, 6]
-                    z2d = (z2r[m, 0] * p + z2r[m, 1]) * p + z2r[m, 2]
-                    phi = z2 * rinv
-                    phid = (z2d - phi) * rinv
-                    rho += inside[k] * rho_v
-                    e_pair += inside[k] * phi  # 1/2 phi, twice (+-R)
-                    a_k[k] = inside[k] * rho_d * rinv
-                    b_k[k] = inside[k] * 0.5 * phid * rinv
-                    if want_tangent and inside[k] != 0.0:
-                        b = buf + STRIDE * n_in
-                        b[0] = <double> k
-                        b[1] = r
-                        b[2] = rho_d
-                        b[3] = 0.0 if beyond else (2.0 * rhor[m, 0] * p + rhor[m, 1]) * rdr
-                        b[4] = phid
-                        z2d = 0.0 if beyond else (2.0 * z2r[m, 0] * p + z2r[m, 1]) * rdr
-                        b[5] = (z2d - 2.0 * phid) * rinv  # phi''
-                        n_in += 1
-                # stage 3: M_a, M_b
-                for i in range(6):
-                    Ma[i] = 0.0
-                    Mb[i] = 0.0
-                for k in range(n_near):
-                    rr = RR + 6 * k
+                if fast:
+                    c6[0], c6[1], c6[2] = c[0][0], c[1][1], c[2][2]
+                    c6[3], c6[4], c6[5] = c[0][1], c[0][2], c[1][2]
+                    qcsim_cb_lengths(Q, n1, n_near, c6, cutsq, inside, r_k, rinv_k)
+                    qcsim_cb_sums(pair_p, rdr, nr, n_near, inside, r_k, rinv_k, RR, &rho,
+                                  &e_pair, Mab)
                     for i in range(6):
-                        Ma[i] += a_k[k] * rr[i]
-                        Mb[i] += b_k[k] * rr[i]
+                        Ma[i] = Mab[2 * i]
+                        Mb[i] = Mab[2 * i + 1]
+                else:
+                    rho, e_pair = _stages(Q, n1, n_near, c, cutsq, inside, r_k, rinv_k, rhor,
+                                          z2r, rdr, nr, a_k, b_k, RR, Ma, Mb, want_tangent,
+                                          buf, &n_in)
                 spline3(frho, 2.0 * rho, rdrho, nrho, &Femb, &Fp, &Fpp, True)
                 if 2.0 * rho > rhomax:
                     Femb += Fp * (2.0 * rho - rhomax)
@@ -283,6 +403,68 @@ def eam_cauchy_born(const double[:, :, ::1] F_tcc, const double[:, ::1] R_kc,
         free(mem)
         free(buf)
     return smin_all
+
+
+cdef (double, double) _stages(const double* Q, Py_ssize_t n1, Py_ssize_t n_near,
+                              const double c[3][3], double cutsq, double* inside,
+                              double* r_k, double* rinv_k, const double[:, ::1] rhor,
+                              const double[:, ::1] z2r, double rdr, int nr, double* a_k,
+                              double* b_k, const double* RR, double* Ma, double* Mb,
+                              bint want_tangent, double* buf, Py_ssize_t* n_in_out) noexcept nogil:
+    """Stages 1 to 3 of one element (scalar; with the tangent's buffer): rho, e_pair."""
+    cdef Py_ssize_t k, i, m, n_in = 0
+    cdef double rsq, r, rinv, p, rho, rho_v, rho_d, z2, z2d, phi, phid, e_pair
+    cdef const double* rr
+    cdef double* b
+    cdef bint beyond
+    # stage 1: |F R_k|^2, r and 1/r (1 for the vectors beyond the cutoff)
+    for k in range(n_near):
+        rsq = (c[0][0] * Q[k] + c[1][1] * Q[n1 + k] + c[2][2] * Q[2 * n1 + k]
+               + c[0][1] * Q[3 * n1 + k] + c[0][2] * Q[4 * n1 + k]
+               + c[1][2] * Q[5 * n1 + k])
+        inside[k] = 1.0 if rsq < cutsq else 0.0
+        r_k[k] = sqrt(rsq if rsq < cutsq else 1.0)
+    for k in range(n_near):
+        rinv_k[k] = 1.0 / r_k[k]
+    # stage 2: splines
+    rho = 0.0
+    e_pair = 0.0
+    n_in = 0
+    for k in range(n_near):
+        r = r_k[k]
+        rinv = rinv_k[k]
+        knot(r, rdr, nr, &m, &p, &beyond)
+        rho_v = ((rhor[m, 3] * p + rhor[m, 4]) * p + rhor[m, 5]) * p + rhor[m, 6]
+        rho_d = (rhor[m, 0] * p + rhor[m, 1]) * p + rhor[m, 2]
+        z2 = ((z2r[m, 3] * p + z2r[m, 4]) * p + z2r[m, 5]) * p + z2r[m, 6]
+        z2d = (z2r[m, 0] * p + z2r[m, 1]) * p + z2r[m, 2]
+        phi = z2 * rinv
+        phid = (z2d - phi) * rinv
+        rho += inside[k] * rho_v
+        e_pair += inside[k] * phi  # 1/2 phi, twice (+-R)
+        a_k[k] = inside[k] * rho_d * rinv
+        b_k[k] = inside[k] * 0.5 * phid * rinv
+        if want_tangent and inside[k] != 0.0:
+            b = buf + STRIDE * n_in
+            b[0] = <double> k
+            b[1] = r
+            b[2] = rho_d
+            b[3] = 0.0 if beyond else (2.0 * rhor[m, 0] * p + rhor[m, 1]) * rdr
+            b[4] = phid
+            z2d = 0.0 if beyond else (2.0 * z2r[m, 0] * p + z2r[m, 1]) * rdr
+            b[5] = (z2d - 2.0 * phid) * rinv  # phi''
+            n_in += 1
+    # stage 3: M_a, M_b
+    for i in range(6):
+        Ma[i] = 0.0
+        Mb[i] = 0.0
+    for k in range(n_near):
+        rr = RR + 6 * k
+        for i in range(6):
+            Ma[i] += a_k[k] * rr[i]
+            Mb[i] += b_k[k] * rr[i]
+    n_in_out[0] = n_in
+    return rho, e_pair
 
 
 cdef inline void _symmetric(double S[3][3], const double* Ma, double s,

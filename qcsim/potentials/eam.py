@@ -79,6 +79,7 @@ class EAMBase:
         self.cutoff = float(tables.cut)
         self._dens_tab, self._force_tab, self._frho_tab = pack_tables(tables)
         self._ws = Workspace()
+        self._cb_pair = {}  # species -> spline_pair_table of its rho and z2r (Cauchy-Born)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(style={self.style!r}, species={self.species})"
@@ -86,13 +87,17 @@ class EAMBase:
     def cauchy_born(self, F_tcc, shell, W_t, P_tcc, C_tcccc, tangent: bool) -> float:
         """Cauchy-Born energy density (see :class:`qcsim.potentials.base.Potential`):
         the kernel on the same LAMMPS tables as :meth:`compute`."""
-        from qcsim._kernels.cauchy_born import eam_cauchy_born
+        from qcsim._kernels.cauchy_born import eam_cauchy_born, spline_pair_table
 
         t, a = self.tables, shell.species
-        return eam_cauchy_born(F_tcc, shell.R_half, shell.Rlen_half,
-                               t.rhor_spline[t.type2rhor[a, a]], t.z2r_spline[t.type2z2r[a, a]],
+        rhor, z2r = t.rhor_spline[t.type2rhor[a, a]], t.z2r_spline[t.type2z2r[a, a]]
+        pair = self._cb_pair.get(a)
+        if pair is None:  # rho and z2r side by side, made once per species
+            pair = self._cb_pair[a] = spline_pair_table(rhor, z2r)
+        return eam_cauchy_born(F_tcc, shell.R_half, shell.Rlen_half, rhor, z2r,
                                t.frho_spline[t.type2frho[a]], t.rdr, t.nr, t.rdrho, t.nrho,
-                               t.rhomax, t.cut**2, shell.volume, W_t, P_tcc, C_tcccc, tangent)
+                               t.rhomax, t.cut**2, shell.volume, W_t, P_tcc, C_tcccc, tangent,
+                               pair)
 
     def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True,
                 virials=False) -> Evaluation:

@@ -16,7 +16,13 @@ faster, the residual of the solve against the full K unchanged).
 
 The two triangular solves run in the kernel on SuperLU's factors: SuperLU's own
 solve for one right-hand side takes about twice as long (the same mesh: 21
-against 12 ms).
+against 12 ms).  The factors are regrouped by supernode (columns of L that
+share their rows below the diagonal block, rows of U likewise): each row index
+is stored once per supernode and each updated entry of x stays in a register
+across the supernode's columns, with the updates of the column-by-column
+substitutions in the same order, so the result is the same to the bit (the
+47,772-unknown mesh after an emission: 17,906 supernodes, up to 516 columns
+wide; 10.9 against 7.8 ms per solve).
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from qcsim._kernels.cauchy_born import lu_solve_csc
+from qcsim._kernels.sparse import supernodal_layout, supernodal_solve
 
 __all__ = ["ElasticPreconditioner"]
 
@@ -84,8 +91,9 @@ def _drop_roundoff(K: sp.csc_matrix, drop: float) -> sp.csc_matrix:
 
 def _factor_solve(lu):
     """(g -> K^-1 g, entries of L + U) from SuperLU's factorisation Pr K Pc = L U,
-    the triangular solves in the kernel (SuperLU's own solve where the factors'
-    indices are not 32-bit)."""
+    the triangular solves in the kernel: on supernodal panels
+    (:func:`supernodal_factors`), else column by column (``lu_solve_csc``), else
+    SuperLU's own solve (factors' indices not 32-bit, a diagonal entry missing)."""
     L, U = lu.L, lu.U  # copies: the SuperLU object is not kept
     fill = int(L.nnz + U.nnz)
     if L.indices.dtype != np.int32 or U.indices.dtype != np.int32:
@@ -97,11 +105,29 @@ def _factor_solve(lu):
     if not (np.array_equal(L.indices[L.indptr[:-1]], diag)
             and np.array_equal(U.indices[U.indptr[1:] - 1], diag)):
         return lu.solve, fill  # the kernel needs every diagonal entry stored
-
-    def solve(g):
-        x = np.empty(n)
-        x[perm_r] = g
-        lu_solve_csc(L.indptr, L.indices, L.data, U.indptr, U.indices, U.data, x)
-        return x[perm_c]
+    factors = supernodal_factors(L, U)
+    if factors is not None:
+        def solve(g):
+            x = np.empty(n)
+            x[perm_r] = g
+            supernodal_solve(*factors, x)
+            return x[perm_c]
+    else:
+        def solve(g):
+            x = np.empty(n)
+            x[perm_r] = g
+            lu_solve_csc(L.indptr, L.indices, L.data, U.indptr, U.indices, U.data, x)
+            return x[perm_c]
 
     return solve, fill
+
+
+def supernodal_factors(L: sp.csc_matrix, U: sp.csc_matrix):
+    """The factors regrouped by supernode for ``supernodal_solve`` (qcsim._kernels.sparse),
+    or None if U's structure does not fit the transposed supernodes of L.
+
+    L: unit lower triangular CSC, diagonal first in each column; U: upper
+    triangular CSC, diagonal last; both with sorted 32-bit row indices.
+    """
+    return supernodal_layout(L.indptr.astype(np.int32), L.indices, L.data,
+                             U.indptr.astype(np.int32), U.indices, U.data)
