@@ -269,7 +269,7 @@ def brute_signatures(R_kc, rcut):
 def test_chain_of_six_bonds_on_every_graph():
     import itertools
 
-    from qcsim.analysis.defects import _chain_of_six_bonds
+    from qcsim.analysis.cna import _chain_of_six_bonds
 
     pairs = list(itertools.combinations(range(6), 2))
     rows, degs, want = [], [], []
@@ -290,7 +290,8 @@ def test_chain_of_six_bonds_on_every_graph():
 
 @pytest.mark.parametrize("crystal", [CU, FE])
 def test_signatures_match_brute_force_on_distorted_neighbourhoods(crystal):
-    from qcsim.analysis.defects import _ACNA_FACTOR, _signatures, nearest_neighbors
+    from qcsim.analysis.cna import _ACNA_FACTOR, _signatures
+    from qcsim.analysis.defects import nearest_neighbors
 
     slab, ij, X, cell, pbc = slab_box(crystal, 8.0, 8.0)
     rng = np.random.default_rng(11)
