@@ -142,31 +142,23 @@ def test_state_transfer_on_tetrahedra_is_exact_for_linear_fields():
 
 
 def test_3d_qc_patch_test(cu_potential):
-    """The coupling schemes on a tetrahedral mesh of a 3-D ball of Cu under a
-    homogeneous deformation: force-based qcf has no ghost forces, the corrected
-    schemes none after their correction, the uncorrected qce does (the test can
-    fail)."""
-    from qcsim.continuum.cauchy_born import CauchyBorn
-    from qcsim.coupling.regions import CONTINUUM, regions_around
-    from qcsim.coupling.schemes import get_scheme
-    from qcsim.mesh.generators import DelaunayMesher
-    from qcsim.model import QCModel
+    """The coupling schemes on a 3-D ball of Cu (qcsim.build.build_bulk_model:
+    tetrahedra) under a homogeneous deformation: force-based qcf has no ghost
+    forces, the corrected bgfc none after its correction, the uncorrected qce does
+    (the test can fail)."""
+    from qcsim.build import BulkSetup, build_bulk_model
+    from qcsim.coupling.regions import CONTINUUM
 
     crystal = Crystal("fcc", 3.615, CUBE, "Cu")
-    lat = BulkLattice.of(crystal)
-    R = 26.0
-    mesh = DelaunayMesher().generate(lat, None, Ball((0.0, 0.0, 0.0), R))
-    fixed = np.linalg.norm(mesh.X_nc, axis=1) > R - 2 * cu_potential.cutoff
     F = np.eye(3) + np.array([[0.01, 0.002, 0.0], [0.003, -0.005, 0.001], [0.0, 0.002, 0.004]])
     worst = {}
     for name in ("qcf", "bgfc", "qce"):
-        scheme = get_scheme(name)
-        h, p = scheme.widths(cu_potential.cutoff, 1.0, None, None)
-        reg = regions_around(mesh, Ball((0.0, 0.0, 0.0), 6.0), h, p)
-        assert reg.count(CONTINUUM) > 1000  # a coupled model, not an atomistic one
-        model = QCModel(mesh, reg, cu_potential, CauchyBorn.of_crystal(cu_potential, crystal),
-                        scheme, fixed_n=fixed)
-        if scheme.corrected:
+        setup = BulkSetup(core=Ball((0.0, 0.0, 0.0), 6.0), r_outer=26.0, scheme=name,
+                          fixed_width=2 * cu_potential.cutoff)
+        model, lattice = build_bulk_model(cu_potential, crystal, setup)
+        assert model.mesh.dim == 3 and not model.pbc_c.any()
+        assert model.regions.count(CONTINUUM) > 1000  # a coupled model, not an atomistic one
+        if model.scheme.corrected:
             model.update_correction(F)
         worst[name] = float(model.residual(model.homogeneous(F)).max())
     assert worst["qcf"] < 1e-10 and worst["bgfc"] < 1e-10

@@ -24,6 +24,11 @@ class Domain:
         """Periodic along z with period ``Lz``, bounded in x and y."""
         return cls(np.diag([0.0, 0.0, float(Lz)]), (False, False, True))
 
+    @classmethod
+    def bulk(cls) -> "Domain":
+        """No period: a finite 3-D body with a free or held boundary."""
+        return cls(np.zeros((3, 3)), (False, False, False))
+
     @property
     def periodic_axes(self) -> tuple[int, ...]:
         return tuple(k for k in range(3) if self.pbc_c[k])
