@@ -44,6 +44,7 @@ from qcsim.driver import KFieldLoad, LoadStepper, RelaxPolicy, StepRecord
 from qcsim.lattice import Crystal, SlabLattice
 from qcsim.loading.stroh import StrohCrack
 from qcsim.geometry import Slit
+from qcsim.parallel import SERIAL
 from qcsim.units import EV_PER_A3_IN_GPA, mpa_sqrt_m
 
 __all__ = ["CrackSpec", "CrackStudy", "StepRecord"]
@@ -102,7 +103,8 @@ class CrackStudy:
     ----------
     potential : the interatomic potential; crystal : the oriented crystal
         (x propagation, y plane normal, z front).
-    spec : :class:`CrackSpec`.
+    spec : :class:`CrackSpec`; comm : the ranks that share the model's evaluation
+        (:mod:`qcsim.parallel`; every rank holds the whole state).
 
     The study is the *system* of a :class:`qcsim.driver.LoadStepper` built from
     the K-field load (``load``), the solver policy (``solver``), the analyses
@@ -110,8 +112,9 @@ class CrackStudy:
     tip, follow dislocations, curvature refinement); :meth:`step` is its step.
     """
 
-    def __init__(self, potential, crystal: Crystal, spec: CrackSpec):
+    def __init__(self, potential, crystal: Crystal, spec: CrackSpec, comm=SERIAL):
         self.potential, self.crystal, self.spec = potential, crystal, spec
+        self.comm = comm  # the ranks that share the model's evaluation
         self.slab = SlabLattice.of(crystal)
         rows = self.slab.row_spacing
         self.y_plane = (spec.crack_row - 0.5) * self.slab.b_kc[1, 1]
@@ -207,7 +210,7 @@ class CrackStudy:
 
     def _build(self, old=None):
         t = time.perf_counter()
-        model, _ = build_slab_model(self.potential, self.crystal, self.setup())
+        model, _ = build_slab_model(self.potential, self.crystal, self.setup(), comm=self.comm)
         if not self.atomistic_only:
             # a fully atomistic disk has no continuum and so no ghost forces: a
             # correction there would only add the free outer surface's forces as a

@@ -23,6 +23,7 @@ from qcsim.geometry import Ball, Shape
 from qcsim.lattice import BulkLattice, Crystal
 from qcsim.mesh.generators import DelaunayMesher
 from qcsim.model import QCModel
+from qcsim.parallel import SERIAL
 
 __all__ = ["BulkSetup", "build_bulk_model"]
 
@@ -45,8 +46,10 @@ class BulkSetup:
     mesher: object = DelaunayMesher()
 
 
-def build_bulk_model(potential, crystal: Crystal, setup: BulkSetup, species: int = 0):
-    """Build the model; returns ``(model, lattice)``."""
+def build_bulk_model(potential, crystal: Crystal, setup: BulkSetup, species: int = 0,
+                     comm=SERIAL):
+    """Build the model; returns ``(model, lattice)``.  ``comm``: the ranks that share
+    the model's evaluation."""
     scheme = get_scheme(setup.scheme)
     lattice = BulkLattice.of(crystal)
     handshake, pad = scheme.widths(potential.cutoff, setup.skin, setup.handshake, setup.pad)
@@ -61,5 +64,5 @@ def build_bulk_model(potential, crystal: Crystal, setup: BulkSetup, species: int
     domain = Domain.bulk()
     model = QCModel(mesh, regions, potential, CauchyBorn.of_crystal(potential, crystal, species=species),
                     scheme, cell_cc=domain.cell_cc, pbc_c=domain.pbc_c, fixed_n=fixed,
-                    skin=setup.skin)
+                    skin=setup.skin, comm=comm)
     return model, lattice

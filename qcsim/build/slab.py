@@ -21,6 +21,7 @@ from qcsim.lattice import Crystal, SlabLattice
 from qcsim.geometry import Ball, Slit, balls
 from qcsim.mesh.generators import GradedSlabMesher, ResolvedSlabMesher
 from qcsim.model import QCModel
+from qcsim.parallel import SERIAL
 
 __all__ = ["SlabSetup", "build_slab_model", "slit_faces"]
 
@@ -78,8 +79,10 @@ def slit_faces(site_nk, X_nc, slit) -> np.ndarray:
     return slit.face_labels(site_nk, X_nc)
 
 
-def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int = 0):
-    """Build the model; returns ``(model, slab_lattice)``."""
+def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int = 0,
+                     comm=SERIAL):
+    """Build the model; returns ``(model, slab_lattice)``.  ``comm``: the ranks that
+    share the model's evaluation (:class:`qcsim.model.QCModel`)."""
     scheme = get_scheme(setup.scheme)
     slab = SlabLattice.of(crystal)
     rc = potential.cutoff
@@ -144,5 +147,5 @@ def build_slab_model(potential, crystal: Crystal, setup: SlabSetup, species: int
     domain = Domain.slab(slab.Lz)
     model = QCModel(mesh, regions, potential, cb, scheme, cell_cc=domain.cell_cc,
                     pbc_c=domain.pbc_c, fixed_n=fixed, skin=setup.skin,
-                    faces_n=faces_n, faces=face_term)
+                    faces_n=faces_n, faces=face_term, comm=comm)
     return model, slab

@@ -59,18 +59,18 @@ class RelaxPolicy:
             fun = _rejecting_invalid(fun, model.n_dof)
         if model.scheme.force_based or self.method == "fire":
             res = fire(fun, model.get_dofs(), fmax=self.fmax, max_steps=self.max_steps,
-                       callback=callback, comm=model.comm)
+                       callback=callback, comm=model.vector_comm)
         else:
             precon = self.preconditioner(model) if self.precon else None
             res = lbfgs(fun, model.get_dofs(), fmax=self.fmax, max_steps=self.max_steps,
-                        precon=precon, callback=callback, comm=model.comm)
+                        precon=precon, callback=callback, comm=model.vector_comm)
             if self.fallback and not res.converged and \
                     res.message.startswith("line search failed"):
                 log.info("%sL-BFGS stopped (%s); FIRE continues", f"{where}: " if where else "",
                          res.message)
                 first = res
                 res = fire(fun, res.x, fmax=self.fmax, max_steps=self.max_steps,
-                           callback=callback, comm=model.comm)
+                           callback=callback, comm=model.vector_comm)
                 res.iterations += first.iterations
         model.set_dofs(res.x)
         return res

@@ -1,0 +1,67 @@
+"""Run under mpiexec: a crack model evaluated on every rank of the world against the
+same model on one process (each rank builds both), and a crack study's load steps.
+
+Prints one JSON line on rank 0 with the largest differences.
+"""
+import json
+import sys
+
+import numpy as np
+from mpi4py import MPI
+
+from qcsim.fracture import CrackSpec, CrackStudy
+from qcsim.lattice import Crystal
+from qcsim.potentials import make_potential
+from qcsim.potentials.files import resolve_potential_file
+
+
+class World:
+    """The communicator interface over mpi4py's COMM_WORLD (what the model uses)."""
+
+    def __init__(self, comm):
+        self.comm, self.rank, self.size = comm, comm.rank, comm.size
+
+    def sum(self, value):
+        return self.comm.allreduce(value)
+
+    def gather(self, obj, root=0):
+        return self.comm.gather(obj, root=root)
+
+    def bcast(self, obj, root=0):
+        return self.comm.bcast(obj, root=root)
+
+
+world = World(MPI.COMM_WORLD)
+pot = make_potential("eam/alloy", file=str(resolve_potential_file("Cu_mishin1.eam.alloy")),
+                     elements=["Cu"])
+crystal = Crystal("fcc", 3.615, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+spec = CrackSpec(r_core=15.0, r_outer=60.0)
+serial = CrackStudy(pot, crystal, spec)
+shared = CrackStudy(pot, crystal, spec, comm=world)
+out = {"ranks": world.size}
+
+# one evaluation at a disturbed state, with the ghost-force correction of the model
+rng = np.random.default_rng(3)
+U = 0.05 * rng.normal(size=serial.model.U_nc.shape)
+E1, G1 = serial.model.energy_gradient(U)
+E2, G2 = shared.model.energy_gradient(U)
+out["energy_rel"] = abs(E1 - E2) / abs(E1)
+out["gradient_max"] = float(np.abs(G1 - G2).max())
+out["gradient_scale"] = float(np.abs(G1).max())
+out["n_owned_atoms"] = world.comm.gather(int(np.sum(shared.model._owner_n == world.rank)))
+
+# load steps to and past the first emission of this small crack (the model adapts)
+from qcsim.loading import convert_surface_energy, griffith_K  # noqa: E402
+
+K_G = griffith_K(serial.stroh, convert_surface_energy(1.2395, "J/m^2"))
+recs = [(serial.step(f * K_G), shared.step(f * K_G)) for f in (0.6, 0.7, 0.8, 0.9)]
+out["steps"] = [{"E": [a.energy, b.energy], "it": [a.iterations, b.iterations],
+                 "conv": [a.converged, b.converged], "n_adapt": [a.n_adapt, b.n_adapt],
+                 "emitted": [a.emitted, b.emitted], "atoms": [a.n_atomistic, b.n_atomistic]}
+                for a, b in recs]
+out["U_max"] = float(np.abs(serial.model.U_nc - shared.model.U_nc).max())
+same = world.comm.allgather(float(np.abs(shared.model.U_nc).sum()))
+out["replicas_identical"] = len(set(same)) == 1
+if world.rank == 0:
+    print(json.dumps(out))
+sys.stdout.flush()
