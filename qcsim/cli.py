@@ -323,7 +323,7 @@ def _campaign(args, comm, plan, start) -> int:
     if comm.rank == 0:
         print(f"qcsim: {len(entries)} deck(s) validated; running them {where}", flush=True)
 
-    def run_one(index, group) -> JobResult:
+    def run_one(index, group, stopping) -> JobResult:
         entry = entries[index]
         label = f"[{entry.file}] " if parallel else ""
         notes = [f"rank {comm.rank} of {comm.size}: deck {index + 1} of {len(entries)}"] \
@@ -334,8 +334,10 @@ def _campaign(args, comm, plan, start) -> int:
                          "on several ranks needs the spatial domain decomposition, which is "
                          "not available yet)")
         try:
-            deck = load_deck(entry.file)
             with _running(args.quiet, args.verbose, label, sigint):
+                if stopping():  # a signal or an alert before the handlers were in place
+                    raise Terminated("terminated by SIGTERM before the run started")
+                deck = load_deck(entry.file)
                 report = run_deck(deck, entry.output, progress=not (args.quiet or parallel),
                                   overwrite=args.overwrite, notes=tuple(notes))
             names = ", ".join(p.name for p in report.files)

@@ -119,12 +119,15 @@ def job_exit_code(results: Sequence[JobResult], state_failure=None, signum=None)
 
 
 def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
-             run_job: Callable[[int, Communicator], JobResult], *, keep_going: bool = False,
+             run_job: Callable[[int, Communicator, Callable[[], bool]], JobResult], *,
+             keep_going: bool = False,
              abort_after: float = 60.0,
              on_failure: Callable[[JobResult], None] | None = None
              ) -> tuple[list[JobResult] | None, int]:
-    """Run ``run_job(index, group_comm)`` for every job ``names[index]``; see the
-    module docstring.  ``on_failure(result)`` is called on the failing rank as soon
+    """Run ``run_job(index, group_comm, stopping)`` for every job ``names[index]``;
+    see the module docstring.  A stop signal or an alert that arrives while a job
+    runs but before it has put its own signal handlers in place is only recorded:
+    the job asks ``stopping()`` once its handlers are in place, and stops if true.  ``on_failure(result)`` is called on the failing rank as soon
     as a job fails (to print its one line).  Returns (the results on world rank 0,
     None elsewhere; the exit code of the whole job, on every rank)."""
     size, rank = world.size, world.rank
@@ -156,7 +159,7 @@ def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
                 start = time.monotonic()
                 state.busy = True
                 try:
-                    result = run_job(index, group)
+                    result = run_job(index, group, lambda: state.stopping)
                 finally:
                     with state._lock:
                         state.busy = False

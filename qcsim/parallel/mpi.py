@@ -172,7 +172,14 @@ class MPIComm:
             self._sent = []
 
     def abort(self, code: int = 1) -> None:
-        """End every rank of the job now (MPI_Abort), with exit code ``code``."""
+        """End every rank of the job now (MPI_Abort), with exit code ``code``, a second
+        after flushing this rank's output (the launcher forwards it meanwhile: an
+        abort can drop what is still on its way)."""
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        time.sleep(1.0)
         self.comm.Abort(int(code))
 
     def __repr__(self) -> str:
