@@ -28,7 +28,7 @@ def test_launch_from_the_environment(env, expected):
     assert launch_of(env) == expected
 
 
-def _run(tmp_path, env):
+def _run(tmp_path, env, decks=(DECK,), extra=()):
     full = {k: v for k, v in os.environ.items()
             if not k.startswith(("PMI_", "OMPI_", "PMIX_", "MV2_", "MPI_LOCAL"))}
     full.update(env)
@@ -38,8 +38,9 @@ def _run(tmp_path, env):
     (trap / "__init__.py").write_text("raise ImportError('qcsim imported mpi4py')\n")
     full["PYTHONPATH"] = os.pathsep.join(filter(None, [str(trap.parent),
                                                        full.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "qcsim", "run", str(DECK), "-o", "out"],
-                          cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "qcsim", "run", *map(str, decks), "-o", "out",
+                           *extra], cwd=tmp_path, env=full, capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_several_ranks_are_refused_without_mpi4py(tmp_path):
@@ -48,6 +49,32 @@ def test_several_ranks_are_refused_without_mpi4py(tmp_path):
     assert rank0.stderr.count("\n") == 1 and "MPI launcher on 2 ranks" in rank0.stderr
     rank1 = _run(tmp_path, {"PMI_SIZE": "2", "PMI_RANK": "1"})
     assert rank1.returncode == 2 and rank1.stderr == ""  # one line for the whole job
+    assert not (tmp_path / "out").exists()
+
+
+def test_several_decks_on_several_ranks_need_mpi4py(tmp_path):
+    # the trap is found but cannot be imported: as when mpi4py is absent, refused at once
+    deck2 = tmp_path / "b.yaml"
+    deck2.write_text(DECK.read_text().replace("results/cu_vacancy", "results/b"))
+    rank0 = _run(tmp_path, {"PMI_SIZE": "2", "PMI_RANK": "0"}, decks=(DECK, deck2))
+    assert rank0.returncode == 2 and rank0.stdout == ""
+    assert rank0.stderr.count("\n") == 1 and "MPI launcher on 2 ranks" in rank0.stderr
+    assert "mpi4py cannot be imported" in rank0.stderr and "Traceback" not in rank0.stderr
+    rank1 = _run(tmp_path, {"PMI_SIZE": "2", "PMI_RANK": "1"}, decks=(DECK, deck2))
+    assert rank1.returncode == 2 and rank1.stderr == ""
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("decks, extra, message", [
+    (1, (), "for one deck, but one simulation on several ranks (the spatial domain "
+            "decomposition) is not available yet"),
+    (2, (), "4 groups of 1 rank(s) for 2 decks, so a group would have nothing to do"),
+    (2, ("--ranks-per-run", "3"), "--ranks-per-run 3 does not divide them into groups")])
+def test_rank_groups_without_a_deck_are_refused(tmp_path, decks, extra, message):
+    env = {"PMI_SIZE": "4", "PMI_RANK": "0"}
+    proc = _run(tmp_path, env, decks=(DECK,) * decks, extra=extra)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -76,3 +76,54 @@ def test_a_stop_request_is_agreed_at_a_safe_point():
     flag.request(15)
     flag.request(2)  # the first request stands
     assert flag.agreed() and flag.requested == 15
+
+
+def test_the_serial_communicator_splits_into_itself():
+    assert SERIAL.split(3) is SERIAL and SERIAL.gather(5) == [5] and SERIAL.bcast(7) == 7
+
+
+# -- independent jobs (several decks) on one process -----------------------------------
+def test_jobs_run_in_order_and_the_first_failure_ends_the_others():
+    from qcsim.parallel.jobs import JobResult, run_jobs
+
+    ran = []
+
+    def job(index, group, stopping):
+        assert group is SERIAL and not stopping()
+        ran.append(index)
+        if index == 1:
+            return JobResult(index, 3, "not converged", "no")
+        return JobResult(index, 0, "ok", "yes")
+
+    results, code = run_jobs(SERIAL, ["a", "b", "c"], 1, job)
+    assert ran == [0, 1] and code == 3
+    assert [(r.index, r.status, r.code) for r in results] == [
+        (0, "ok", 0), (1, "not converged", 3), (2, "not started", None)]
+    assert results[2].message == "not started: job ended because b failed on rank 0"
+    ran.clear()
+    results, code = run_jobs(SERIAL, ["a", "b", "c"], 1, job, keep_going=True)
+    assert ran == [0, 1, 2] and code == 3 and [r.status for r in results] == [
+        "ok", "not converged", "ok"]
+
+
+def test_a_stopped_job_starts_no_other():
+    from qcsim.parallel.jobs import JobResult, run_jobs
+
+    def job(index, group, stopping):
+        return JobResult(index, 143, "stopped", "terminated by SIGTERM after load step 2")
+
+    results, code = run_jobs(SERIAL, ["a", "b"], 1, job)
+    assert code == 143 and [r.status for r in results] == ["stopped", "not started"]
+    assert results[1].message == "not started: terminated by SIGTERM"
+
+
+def test_the_exit_code_of_a_job():
+    from qcsim.parallel.jobs import JobResult, job_exit_code
+
+    ok, stop = JobResult(0, 0, "ok", ""), JobResult(1, 130, "stopped", "")
+    bad, worse = JobResult(2, 3, "not converged", ""), JobResult(3, 2, "failed", "")
+    assert job_exit_code([ok]) == 0
+    assert job_exit_code([ok, stop]) == 130
+    assert job_exit_code([ok, stop, bad, worse]) == 3  # the first failure
+    assert job_exit_code([ok, stop, bad, worse], (0, 3, "x")) == 2  # the one that ended it
+    assert job_exit_code([JobResult(0, None, "not started", "")], signum=15) == 143

@@ -39,6 +39,9 @@ class Communicator(Protocol):
     def gather(self, obj: Any, root: int = 0) -> list | None:
         """The ``obj`` of every process, in rank order, on ``root`` (None elsewhere)."""
 
+    def split(self, color: int, key: int | None = None) -> "Communicator":
+        """The group of the processes that give the same ``color`` (every process calls it)."""
+
 
 class SerialComm:
     """One process: every reduction is the value itself, every exchange a no-op."""
@@ -69,6 +72,9 @@ class SerialComm:
 
     def gather(self, obj, root: int = 0):
         return [obj]
+
+    def split(self, color: int, key: int | None = None) -> "SerialComm":
+        return self
 
     def __repr__(self) -> str:
         return "<serial communicator>"

@@ -22,7 +22,7 @@ from qcsim.errors import ConvergenceError, QCSimError
 from qcsim.io.staging import OutputStage
 from qcsim.tasks.base import RunOptions, TaskOutcome, load_tasks
 
-__all__ = ["RunReport", "RunStopped", "StopRequested", "StopGuard", "run_deck",
+__all__ = ["RunReport", "RunStopped", "StopRequested", "StopGuard", "run_deck", "run_comm",
            "output_dir_for", "previous_run", "refuse_to_overwrite"]
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,17 @@ log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 FILE_ONLY = {"file_only": True}
 """``extra=`` of a record for run.log only: the command line prints it as its error line."""
+
+_RUN_COMM = None  # the communicator of the run in progress (run_deck's ``comm``)
+
+
+def run_comm():
+    """The communicator of the run in progress: the processes that run this one
+    simulation (``run_deck(comm=...)``; :data:`qcsim.parallel.SERIAL` by default).
+    A :class:`StopGuard` made without a communicator agrees on stops over it."""
+    from qcsim.parallel import SERIAL
+
+    return SERIAL if _RUN_COMM is None else _RUN_COMM
 
 
 @dataclass(frozen=True)
@@ -81,19 +92,25 @@ class StopGuard:
     block ends, so that nothing is left half-written.  The previous handlers
     are put back on exit.  Outside the main thread (no signals there) it does
     nothing.
+
+    ``comm``: the processes of the run, which agree at the end of each critical
+    block whether any of them was asked to stop (:class:`qcsim.parallel.StopFlag`),
+    so that they stop together; default :func:`run_comm`.
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self, comm=None):
-        from qcsim.parallel import SERIAL, StopFlag
+        from qcsim.parallel import StopFlag
 
         self._depth = 0
-        self.flag = StopFlag(SERIAL if comm is None else comm)
+        self.flag = StopFlag(run_comm() if comm is None else comm)
         self._old: dict = {}
 
     def _handler(self, signum, frame):
-        if self._depth:
+        if self._depth or self.flag.comm.size > 1:
+            # held until the end of the critical block; with several processes
+            # always, since they must all stop at the same point
             self.flag.request(signum)
             return
         raise StopRequested(signum)
@@ -180,13 +197,26 @@ def refuse_to_overwrite(deck, folder: Path, restart: Path | None, flag: str = "r
 
 
 def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None = None,
-             progress: bool = True, overwrite: bool = False) -> RunReport:
+             progress: bool = True, overwrite: bool = False, comm=None,
+             notes: tuple[str, ...] = ()) -> RunReport:
     """Run ``deck``'s task; raise ConvergenceError (after writing) if its goal was not met.
 
     ``restart``: continue from the checkpoint in this results file (tasks that
     checkpoint); ``progress``: allow a progress bar; ``overwrite``: replace the
-    outputs of an earlier run in the output folder (refused otherwise).
+    outputs of an earlier run in the output folder (refused otherwise);
+    ``comm``: the processes that run this simulation (:func:`run_comm` while it
+    runs; today one: the tasks compute on one process); ``notes``: lines for the
+    log (console and run.log) after its first line.
     """
+    global _RUN_COMM
+    previous, _RUN_COMM = _RUN_COMM, comm
+    try:
+        return _run_deck(deck, outdir, restart, progress, overwrite, notes)
+    finally:
+        _RUN_COMM = previous
+
+
+def _run_deck(deck, outdir, restart, progress, overwrite, notes) -> RunReport:
     spec = load_tasks()[deck.task]
     if restart is not None and not spec.restartable:
         restartable = sorted(name for name, t in load_tasks().items() if t.restartable)
@@ -209,6 +239,8 @@ def run_deck(deck, outdir: str | Path | None = None, restart: str | Path | None 
             from qcsim import __version__
 
             log.info("qcsim %s: task %s from %s -> %s", __version__, deck.task, deck.file, folder)
+            for note in notes:
+                log.info("%s", note)
             if "a" in deck.derived:
                 log.info("%s", reference_line(deck))
             try:
