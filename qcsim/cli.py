@@ -216,6 +216,8 @@ def cmd_run(args) -> int:
         comm = world()
     except MPIUnavailable as exc:  # one line for the whole job
         return _fail(str(exc), exc.exit_code) if launch_of().rank == 0 else exc.exit_code
+    if len(args.decks) == 1 and args.ranks_per_run is None:
+        args.ranks_per_run = comm.size  # one deck: one simulation on every rank
     if len(args.decks) > 1 or comm.size > 1 or args.summary is not None:
         return cmd_campaign(args, comm)
     if args.ranks_per_run not in (None, 1):
@@ -309,7 +311,7 @@ def _campaign(args, comm, plan, start) -> int:
     import traceback
 
     from qcsim.parallel.jobs import JobResult, run_jobs
-    from qcsim.tasks import load_deck
+    from qcsim.tasks import load_deck, load_tasks
     from qcsim.tasks.campaign import summary_lines, write_summary
     from qcsim.tasks.runner import RunStopped, StopRequested, run_deck
 
@@ -323,23 +325,40 @@ def _campaign(args, comm, plan, start) -> int:
     if comm.rank == 0:
         print(f"qcsim: {len(entries)} deck(s) validated; running them {where}", flush=True)
 
+    def shared(index) -> bool:
+        return load_tasks()[entries[index].task].distributed
+
     def run_one(index, group, stopping) -> JobResult:
         entry = entries[index]
         label = f"[{entry.file}] " if parallel else ""
         notes = [f"rank {comm.rank} of {comm.size}: deck {index + 1} of {len(entries)}"] \
             if parallel else []
-        if group.size > 1:
+        together = group.size > 1 and shared(index)
+        if together:
+            notes.append(f"this deck runs on the {group.size} ranks of its group together: one "
+                         "model whose atoms and elements are split over them (docs/parallel.md)")
+        elif group.size > 1:
             notes.append(f"this deck runs on rank {comm.rank} only, the first of its group of "
-                         f"{group.size} ranks; the other {group.size - 1} wait (one simulation "
-                         "on several ranks needs the spatial domain decomposition, which is "
-                         "not available yet)")
+                         f"{group.size} ranks; the other {group.size - 1} wait (task "
+                         f"{entry.task} runs on one process)")
+        # in a deck run together, the group's first rank writes the outputs; the others
+        # write theirs into a folder of their own that is removed afterwards
+        private = None
+        if together and group.rank > 0:
+            import tempfile
+
+            private = Path(tempfile.mkdtemp(prefix=f"qcsim-rank{comm.rank}-"))
         try:
-            with _running(args.quiet, args.verbose, label, sigint):
+            with _running(args.quiet or private is not None, args.verbose, label, sigint):
                 if stopping():  # a signal or an alert before the handlers were in place
                     raise Terminated("terminated by SIGTERM before the run started")
                 deck = load_deck(entry.file)
-                report = run_deck(deck, entry.output, progress=not (args.quiet or parallel),
-                                  overwrite=args.overwrite, notes=tuple(notes))
+                report = run_deck(deck, entry.output if private is None else private / "out",
+                                  progress=not (args.quiet or parallel),
+                                  overwrite=args.overwrite, notes=tuple(notes),
+                                  comm=group if together else None)
+            if private is not None:
+                return JobResult(index, 0, "ok", report.outcome.message)
             names = ", ".join(p.name for p in report.files)
             print(f"{entry.file}: {report.outcome.message}; wrote {names} in "
                   f"{report.output_dir}", flush=True)
@@ -361,6 +380,11 @@ def _campaign(args, comm, plan, start) -> int:
             traceback.print_exc()
             return JobResult(index, 1, "failed", f"internal error: {type(exc).__name__}: "
                                                  f"{_one_line(exc)} (traceback above)")
+        finally:
+            if private is not None:
+                import shutil
+
+                shutil.rmtree(private, ignore_errors=True)
 
     def on_failure(result: JobResult) -> None:
         file = entries[result.index].file
@@ -372,7 +396,7 @@ def _campaign(args, comm, plan, start) -> int:
     abort_after = float(os.environ.get("QCSIM_ABORT_AFTER", ABORT_AFTER))
     results, code = run_jobs(comm, [e.file for e in entries], rpr, run_one,
                              keep_going=args.keep_going, abort_after=abort_after,
-                             on_failure=on_failure)
+                             on_failure=on_failure, shared=shared)
     if comm.rank != 0:
         return code
     wall = time.monotonic() - start
@@ -447,8 +471,8 @@ def _refuse_parallel_launch(args) -> int | None:
     run there (one line, from rank 0 only), else None; mpi4py is not imported.
 
     Under MPI, ``run`` runs several decks side by side on groups of ranks (with
-    mpi4py); one simulation on several ranks (the spatial domain decomposition) is
-    not available yet, so a group with no deck, and ``trapping``, are refused."""
+    mpi4py), a deck of a distributed task (crack) on all the ranks of its group
+    together; a group with no deck, and ``trapping``, are refused."""
     import importlib.util
 
     from qcsim.launcher import launch_of
@@ -459,7 +483,8 @@ def _refuse_parallel_launch(args) -> int | None:
     started = (f"started by an MPI launcher on {launch.size} ranks ({launch.variable}="
                f"{launch.size})")
     decks = getattr(args, "decks", [])
-    rpr = getattr(args, "ranks_per_run", None) or 1
+    # one deck: one simulation on every rank (by default)
+    rpr = getattr(args, "ranks_per_run", None) or (launch.size if len(decks) == 1 else 1)
     if args.command == "trapping" or importlib.util.find_spec("mpi4py") is None:
         why = ("qcsim trapping runs on one process" if args.command == "trapping" else
                "mpi4py, which runs several decks side by side, is not installed "
@@ -473,11 +498,9 @@ def _refuse_parallel_launch(args) -> int | None:
     elif launch.size // rpr > len(decks):
         groups = launch.size // rpr
         if len(decks) == 1:
-            message = (f"{started} for one deck, but one simulation on several ranks (the "
-                       "spatial domain decomposition) is not available yet. Nothing was run; "
-                       "start it without mpirun/mpiexec/srun (or with -n 1), give several "
-                       "decks to run them side by side, or --ranks-per-run "
-                       f"{launch.size} to run it on one rank while the others wait")
+            message = (f"{started} for one deck with --ranks-per-run {rpr}: only one of the "
+                       f"{groups} groups would have a deck. Nothing was run; leave out "
+                       "--ranks-per-run to run it on every rank")
         else:
             message = (f"{started}: {groups} groups of {rpr} rank(s) for {len(decks)} decks, "
                        "so a group would have nothing to do. Nothing was run; use fewer "

@@ -66,8 +66,8 @@ def test_several_decks_on_several_ranks_need_mpi4py(tmp_path):
 
 
 @pytest.mark.parametrize("decks, extra, message", [
-    (1, (), "for one deck, but one simulation on several ranks (the spatial domain "
-            "decomposition) is not available yet"),
+    (1, ("--ranks-per-run", "2"), "for one deck with --ranks-per-run 2: only one of the 2 "
+                                  "groups would have a deck"),
     (2, (), "4 groups of 1 rank(s) for 2 decks, so a group would have nothing to do"),
     (2, ("--ranks-per-run", "3"), "--ranks-per-run 3 does not divide them into groups")])
 def test_rank_groups_without_a_deck_are_refused(tmp_path, decks, extra, message):
@@ -85,13 +85,18 @@ def test_one_rank_runs_as_usual(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("mpiexec") is None, reason="no mpiexec")
-def test_mpiexec_with_two_ranks_writes_nothing(tmp_path):
+def test_mpiexec_with_two_ranks_runs_one_simulation(tmp_path):
+    """One deck of a task that runs on one process (relax), started on two ranks: it
+    runs once, on the first rank, and its outputs are written once."""
+    pytest.importorskip("mpi4py")
     proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "qcsim", "run", str(DECK),
                            "-o", "out"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300)
-    assert proc.returncode != 0
-    assert proc.stderr.count("MPI launcher on 2 ranks") == 1
-    assert not (tmp_path / "out").exists()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("wrote run.log, results.h5") == 1
+    log = (tmp_path / "out" / "run.log").read_text()
+    assert "runs on rank 0 only" in log and "task relax runs on one process" in log
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 # -- one writer per output folder ------------------------------------------------------

@@ -338,3 +338,48 @@ def test_sigterm_to_mpiexec_stops_every_deck_with_a_checkpoint(tmp_path):
     with h5py.File(tmp_path / "results" / "b" / "results.h5") as h5:
         assert list(h5["steps/step"][:]) == list(range(1, done + 3))
         assert h5["steps/converged"][:].all()
+
+
+def test_sigterm_stops_one_deck_run_on_two_ranks_at_one_point(tmp_path):
+    """One crack deck on both ranks (one model): SIGTERM to mpiexec, the ranks agree on
+    one stopping point, one checkpoint is written (by rank 0), exit 143; the
+    checkpoint continues on one process."""
+    deck = write(tmp_path, "a.yaml", LONG)
+    proc = subprocess.Popen(mpiexec(2) + [sys.executable, "-m", "qcsim", "run", str(deck)],
+                            cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out = []
+    reader = threading.Thread(target=lambda: out.extend(iter(proc.stdout.readline, "")))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if f"[{deck}] step 2/" in "".join(out):
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.stderr.read()
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        reader.join()
+    text = "".join(out)
+    assert f"[{deck}] step 2/" in text and "2 ranks of its group together" in text
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err + text, err
+    assert "continue with: qcsim run" in err + text
+    folder = tmp_path / "results" / "a"
+    with h5py.File(folder / "results.h5") as h5:
+        ck = h5["checkpoint"]
+        done = int(ck.attrs["step_index"])
+        assert ck.attrs["valid"] and 2 <= done < 201 and ck.attrs["n_steps"] == done
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "results"]
+    assert not list(folder.glob(".partial-*")) and not (folder / ".qcsim-lock").exists()
+    end = f"end: {0.4 + 0.0005 * (done + 1):.4f}"
+    write(tmp_path, "a.yaml", LONG.replace("end: 0.5000", end))
+    again = qcsim(None, "run", "-q", deck, "--restart", "results/a/results.h5", cwd=tmp_path,
+                  timeout=120)
+    assert again.returncode == 0, again.stderr
+    with h5py.File(folder / "results.h5") as h5:
+        assert list(h5["steps/step"][:]) == list(range(1, done + 3))

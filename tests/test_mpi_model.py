@@ -60,3 +60,43 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
     assert any(s["n_adapt"][0] for s in out["steps"]) and out["steps"][-1]["emitted"][0]
     assert out["U_max"] < 1e-10
     assert out["replicas_identical"]
+
+
+SMALL = """\
+task: crack
+potential: {style: eam/alloy, file: Cu_mishin1.eam.alloy, elements: [Cu]}
+crystal: {lattice: fcc, a: 3.615, orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]], element: Cu}
+qc: {scheme: bgfc, r_core: 15.0, r_outer: 60.0}
+crack:
+  gamma: 1.2395
+  K: {start: 0.60, end: 0.90, step: 0.1, unit: K_G}
+"""
+
+
+def test_mpiexec_runs_one_crack_deck_on_every_rank(tmp_path):
+    """``mpiexec -n 2 qcsim run deck.yaml``: one simulation on both ranks, outputs written
+    once, the /steps table of the one-process run (through the first emission)."""
+    import h5py
+
+    deck = tmp_path / "small.yaml"
+    deck.write_text(SMALL)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    serial = subprocess.run([sys.executable, "-m", "qcsim", "run", "-q", str(deck), "-o",
+                             "serial"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=600, env=env)
+    assert serial.returncode == 0, serial.stderr
+    proc = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "qcsim", "run",
+                           str(deck), "-o", "two"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("wrote run.log, results.h5") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serial", "small.yaml", "two"]
+    assert "2 ranks of its group together" in (tmp_path / "two" / "run.log").read_text()
+    with h5py.File(tmp_path / "serial" / "results.h5") as a, \
+            h5py.File(tmp_path / "two" / "results.h5") as b:
+        for k in ("iterations", "n_adapt", "emitted", "n_atomistic", "converged"):
+            np.testing.assert_array_equal(a["steps"][k][:], b["steps"][k][:], err_msg=k)
+        np.testing.assert_allclose(b["steps/energy"][:], a["steps/energy"][:], rtol=1e-12)
+        assert b["steps/emitted"][:].any()
+        np.testing.assert_allclose(b["checkpoint/U_nc"][:], a["checkpoint/U_nc"][:],
+                                   atol=1e-9)

@@ -122,13 +122,17 @@ def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
              run_job: Callable[[int, Communicator, Callable[[], bool]], JobResult], *,
              keep_going: bool = False,
              abort_after: float = 60.0,
-             on_failure: Callable[[JobResult], None] | None = None
+             on_failure: Callable[[JobResult], None] | None = None,
+             shared: Callable[[int], bool] | None = None
              ) -> tuple[list[JobResult] | None, int]:
     """Run ``run_job(index, group_comm, stopping)`` for every job ``names[index]``;
     see the module docstring.  A stop signal or an alert that arrives while a job
     runs but before it has put its own signal handlers in place is only recorded:
-    the job asks ``stopping()`` once its handlers are in place, and stops if true.  ``on_failure(result)`` is called on the failing rank as soon
-    as a job fails (to print its one line).  Returns (the results on world rank 0,
+    the job asks ``stopping()`` once its handlers are in place, and stops if true.
+    ``on_failure(result)`` is called on the failing rank as soon as a job fails
+    (to print its one line).  ``shared(index)``: the job runs on every rank of its
+    group together (one simulation over the group), not on the leader alone; the
+    leader's result is the job's.  Returns (the results on world rank 0,
     None elsewhere; the exit code of the whole job, on every rank)."""
     size, rank = world.size, world.rank
     if ranks_per_group < 1 or size % ranks_per_group:
@@ -146,35 +150,45 @@ def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
             break
     mine: list[JobResult] = []
     try:
-        if group.rank == 0:
-            for index in range(color, len(names), n_groups):
-                if size > 1 and not watching:
-                    for message in world.pending_alerts():
-                        state.on_alert(message)
-                if state.stopping:
+        for index in range(color, len(names), n_groups):
+            together = group.size > 1 and shared is not None and shared(index)
+            if group.rank != 0 and not together:
+                continue
+            if size > 1 and not watching:
+                for message in world.pending_alerts():
+                    state.on_alert(message)
+            stopping = group.any(state.stopping) if together else state.stopping
+            if stopping:
+                if group.rank == 0:
                     mine.append(JobResult(index, None, "not started",
                                           f"not started: {state.reason(names)}",
                                           rank=rank, group=color))
-                    continue
-                start = time.monotonic()
-                state.busy = True
-                try:
-                    result = run_job(index, group, lambda: state.stopping)
-                finally:
-                    with state._lock:
-                        state.busy = False
-                result.wall, result.rank, result.group = time.monotonic() - start, rank, color
-                if result.status == "stopped":
-                    if state.failure is not None:
-                        result.message = f"{state.reason(names)}: {result.message}"
-                    elif state.signum is None:
-                        state.signum = signal.SIGINT if result.code == 130 else signal.SIGTERM
-                elif result.failed and not keep_going and state.failure is None:
-                    state.failure = (rank, index, result.message)
-                    if size > 1:
-                        world.alert(state.failure)
-                if result.failed and on_failure is not None:
-                    on_failure(result)
+                continue
+            start = time.monotonic()
+            state.busy = True
+            try:
+                result = run_job(index, group, lambda: state.stopping)
+            finally:
+                with state._lock:
+                    state.busy = False
+            result.wall, result.rank, result.group = time.monotonic() - start, rank, color
+            if result.status == "stopped":
+                if state.failure is not None:
+                    result.message = f"{state.reason(names)}: {result.message}"
+                elif state.signum is None:
+                    state.signum = signal.SIGINT if result.code == 130 else signal.SIGTERM
+            # in a job run together the leader speaks for the group; another rank only
+            # if its own run broke (the leader may be waiting for it in a collective)
+            speaks = group.rank == 0 or result.message.startswith("internal error")
+            if result.status == "stopped":
+                pass
+            elif speaks and result.failed and not keep_going and state.failure is None:
+                state.failure = (rank, index, result.message)
+                if size > 1:
+                    world.alert(state.failure)
+            if speaks and result.failed and on_failure is not None:
+                on_failure(result)
+            if group.rank == 0:
                 mine.append(result)
         # every rank meets here; the rank whose job failed waits abort_after at most
         i_failed = state.failure is not None and state.failure[0] == rank

@@ -63,6 +63,9 @@ class TaskSpec:
     takes_options : ``run(deck, stage, options)`` gets the :class:`RunOptions` too.
     restartable : the task writes checkpoints and can continue from one
         (``qcsim run --restart``).
+    distributed : every rank of a group runs the task together, on one model
+        whose evaluation is split over them (:func:`qcsim.tasks.runner.run_comm`);
+        otherwise the group's first rank runs it alone.
     """
 
     name: str
@@ -74,6 +77,7 @@ class TaskSpec:
     summary: Callable[[Any], str] | None = None
     takes_options: bool = False
     restartable: bool = False
+    distributed: bool = False
 
 
 TASKS: dict[str, TaskSpec] = {}

@@ -144,9 +144,11 @@ def surface_energy_of(deck) -> float:
 def make_study(deck, potential):
     """The :class:`qcsim.fracture.CrackStudy` (a GeometryError becomes a DeckError at qc)."""
     from qcsim.fracture import CrackStudy
+    from qcsim.tasks.runner import run_comm
 
     try:
-        return CrackStudy(potential, deck["crystal"].build(), crack_spec(deck, potential.cutoff))
+        return CrackStudy(potential, deck["crystal"].build(), crack_spec(deck, potential.cutoff),
+                          comm=run_comm())
     except (GeometryError, ValueError) as exc:
         raise DeckError(f"cannot build the crack model: {exc}", file=deck.file,
                         line=deck.lines.line(("qc",)), key="qc") from None
@@ -193,6 +195,6 @@ def run(deck, stage, options) -> TaskOutcome:
 
 register_task(TaskSpec(name="crack", run=run, sections=("potential", "crystal", "qc", "crack"),
                        optional=("adapt", "relax", "output"), check=check, summary=summary,
-                       takes_options=True, restartable=True,
+                       takes_options=True, restartable=True, distributed=True,
                        doc="load a straight crack step by step by the anisotropic K-field "
                            "(checkpoints, --restart)"))
