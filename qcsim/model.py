@@ -125,6 +125,7 @@ class QCModel:
         self._owner_n = np.full(mesh.n_nodes, -1, dtype=np.int64)
         self._owner_n[atoms] = part[: len(atoms)]
         self._active_t = active[part[len(atoms):] == self.comm.rank]
+        self._any_continuum = len(active) > 0  # on any rank
 
     def _local_atoms(self, idx, x, perfect: bool):
         """This rank's atoms of ``idx`` and those within cutoff + skin of them (the
@@ -155,14 +156,12 @@ class QCModel:
 
     def _replicated(self, energy: float, G):
         """The sums over the ranks of the energies and gradients, the same bits on every
-        rank (summed in rank order on rank 0, then broadcast)."""
-        parts = self.comm.gather((energy, G), root=0)
-        if self.comm.rank == 0:
-            energy = float(sum(e for e, _ in parts))
-            G = parts[0][1].copy()
-            for _, g in parts[1:]:
-                G += g
-        return self.comm.bcast((energy, G), root=0)
+        rank (reduced on rank 0 and broadcast, in one message)."""
+        buf = np.empty(G.size + 1)
+        buf[:-1] = G.ravel()
+        buf[-1] = energy
+        buf = self.comm.replicated_sum(buf)
+        return float(buf[-1]), buf[:-1].reshape(G.shape)
 
     @property
     def continuum_weights_t(self) -> np.ndarray:
@@ -234,6 +233,8 @@ class QCModel:
         G = np.zeros((self.mesh.n_nodes, 3))
         scatter_stresses(P, w, T_ta, grad_tad, G)
         if self._owner_n is not None:  # several ranks: this rank's elements
+            if not self._any_continuum:  # fully atomistic: nothing to sum
+                return 0.0, G
             return self._replicated(float(w @ W), G)
         return self.comm.sum(float(w @ W)), G
 

@@ -19,23 +19,10 @@ from mpi4py import MPI
 
 from qcsim.fracture import CrackSpec, CrackStudy
 from qcsim.lattice import Crystal
+from qcsim.parallel.mpi import MPIComm
 from qcsim.loading import convert_surface_energy, griffith_K
 from qcsim.potentials import make_potential
 from qcsim.potentials.files import resolve_potential_file
-
-
-class World:
-    def __init__(self, comm):
-        self.comm, self.rank, self.size = comm, comm.rank, comm.size
-
-    def sum(self, value):
-        return self.comm.allreduce(value)
-
-    def gather(self, obj, root=0):
-        return self.comm.gather(obj, root=root)
-
-    def bcast(self, obj, root=0):
-        return self.comm.bcast(obj, root=root)
 
 
 def main():
@@ -45,7 +32,7 @@ def main():
     ap.add_argument("--fa", action="store_true", help="fully atomistic (r_core = R)")
     ap.add_argument("--reps", type=int, default=5)
     a = ap.parse_args()
-    world = World(MPI.COMM_WORLD)
+    world = MPIComm(MPI.COMM_WORLD)
     pot = make_potential("eam/alloy", file=str(resolve_potential_file("Cu_mishin1.eam.alloy")),
                          elements=["Cu"])
     crystal = Crystal("fcc", 3.615, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")

@@ -93,6 +93,15 @@ class MPIComm:
         a = np.ravel(a)
         return float(np.sqrt(self.sum(float(a @ a))))
 
+    def replicated_sum(self, a):
+        """Reduce to rank 0, then broadcast (an Allreduce may leave the ranks with
+        different last bits when the order of its sums differs between them)."""
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        out = np.empty_like(a)
+        self.comm.Reduce(a, out, op=self.MPI.SUM, root=0)
+        self.comm.Bcast(out, root=0)
+        return out
+
     # -- exchanges -------------------------------------------------------------------
     def barrier(self) -> None:
         self.comm.Barrier()
