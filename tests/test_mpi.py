@@ -376,10 +376,14 @@ def test_sigterm_stops_one_deck_run_on_two_ranks_at_one_point(tmp_path):
         assert ck.attrs["valid"] and 2 <= done < 201 and ck.attrs["n_steps"] == done
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "results"]
     assert not list(folder.glob(".partial-*")) and not (folder / ".qcsim-lock").exists()
+    # the checkpoint of 2 ranks continues on 3 (and would on one)
     end = f"end: {0.4 + 0.0005 * (done + 1):.4f}"
     write(tmp_path, "a.yaml", LONG.replace("end: 0.5000", end))
-    again = qcsim(None, "run", "-q", deck, "--restart", "results/a/results.h5", cwd=tmp_path,
-                  timeout=120)
+    again = qcsim(3, "run", "-q", deck, "--restart", "results/a/results.h5", cwd=tmp_path,
+                  timeout=180)
     assert again.returncode == 0, again.stderr
     with h5py.File(folder / "results.h5") as h5:
         assert list(h5["steps/step"][:]) == list(range(1, done + 3))
+        assert h5["run"].attrs["restart_step"] == done and h5["steps/converged"][:].all()
+    assert "3 ranks of its group together" in (folder / "run.log").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "results"]

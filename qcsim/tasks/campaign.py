@@ -58,7 +58,8 @@ def _load(file: str):
 
 
 def plan_campaign(files: Sequence[str], outdir: str | Path | None = None,
-                  summary: str | Path | None = None, overwrite: bool = False) -> Campaign:
+                  summary: str | Path | None = None, overwrite: bool = False,
+                  restart: str | Path | None = None) -> Campaign:
     """Validate every deck of ``files`` and plan their outputs; raise one QCSimError
     (the first bad deck, naming the others) when the campaign cannot run."""
     decks, bad = [], []
@@ -90,7 +91,7 @@ def plan_campaign(files: Sequence[str], outdir: str | Path | None = None,
         seen[key] = file
         if not overwrite:
             try:
-                refuse_to_overwrite(deck, folder, None)
+                refuse_to_overwrite(deck, folder, restart)
             except QCSimError as exc:
                 raise QCSimError(f"{file}: {exc} (for every deck: --overwrite); no deck "
                                  "was run") from None
@@ -166,15 +167,16 @@ def _plan(args, comm):
     plan = None
     if comm.rank == 0:
         try:
-            if args.restart is not None:
+            if args.restart is not None and len(args.decks) > 1:
                 raise QCSimError("--restart continues one deck (qcsim run DECK --restart "
-                                 "RESULTS, one deck, without mpirun): with several decks "
-                                 "each stopped deck's summary line gives its command")
+                                 "RESULTS): with several decks each stopped deck's summary "
+                                 "line gives its command")
             rpr = args.ranks_per_run or 1
             if rpr < 1 or comm.size % rpr:
                 raise QCSimError(f"--ranks-per-run {rpr}: the {comm.size} ranks of this job "
                                  "do not split into groups of that size")
-            plan = plan_campaign(args.decks, args.output, args.summary, args.overwrite)
+            plan = plan_campaign(args.decks, args.output, args.summary, args.overwrite,
+                                 args.restart)
         except QCSimError as exc:
             plan = one_line(str(exc))
         except Exception:  # noqa: BLE001 - a bug: its traceback, and no rank left waiting
@@ -263,7 +265,10 @@ def _campaign(args, comm, plan, start) -> int:
                 if stopping():  # a signal or an alert before the handlers were in place
                     raise Terminated("terminated by SIGTERM before the run started")
                 deck = load_deck(entry.file)
+                # one deck may continue from a checkpoint (written on any number of ranks:
+                # the state in it is the whole model's)
                 report = run_deck(deck, entry.output if private is None else private / "out",
+                                  restart=args.restart,
                                   progress=not (args.quiet or parallel),
                                   overwrite=args.overwrite, notes=tuple(notes),
                                   comm=group if together else None)
