@@ -14,7 +14,6 @@ from pathlib import Path
 
 from qcsim.errors import QCSimError
 from qcsim.tasks.console import Terminated, fail as _fail
-from qcsim.tasks.console import raise_on_sigterm as _raise_on_sigterm  # noqa: F401 - tests
 from qcsim.tasks.console import running as _running
 
 
@@ -147,8 +146,7 @@ def cmd_run(args) -> int:
         comm = world()
     except MPIUnavailable as exc:  # one line for the whole job
         return _fail(str(exc), exc.exit_code) if launch_of().rank == 0 else exc.exit_code
-    if len(args.decks) == 1 and args.ranks_per_run is None:
-        args.ranks_per_run = comm.size  # one deck: one simulation on every rank
+    args.ranks_per_run = _ranks_per_run(args, comm.size)
     if len(args.decks) > 1 or comm.size > 1 or args.summary is not None:
         from qcsim.tasks.campaign import run_campaign
 
@@ -227,6 +225,14 @@ COMMANDS = {"run": cmd_run, "validate": cmd_validate, "trapping": cmd_trapping,
             "info": cmd_info}
 
 
+def _ranks_per_run(args, size: int) -> int | None:
+    """``--ranks-per-run``, by default every rank for one deck (one simulation on all)."""
+    given = getattr(args, "ranks_per_run", None)
+    if given is None and len(getattr(args, "decks", ())) == 1:
+        return size
+    return given
+
+
 def _refuse_parallel_launch(args) -> int | None:
     """Exit code 2 when started by an MPI launcher on several ranks for what cannot
     run there (one line, from rank 0 only), else None; mpi4py is not imported.
@@ -244,8 +250,7 @@ def _refuse_parallel_launch(args) -> int | None:
     started = (f"started by an MPI launcher on {launch.size} ranks ({launch.variable}="
                f"{launch.size})")
     decks = getattr(args, "decks", [])
-    # one deck: one simulation on every rank (by default)
-    rpr = getattr(args, "ranks_per_run", None) or (launch.size if len(decks) == 1 else 1)
+    rpr = _ranks_per_run(args, launch.size) or 1
     if args.command == "trapping" or importlib.util.find_spec("mpi4py") is None:
         why = ("qcsim trapping runs on one process" if args.command == "trapping" else
                "mpi4py, which runs several decks side by side, is not installed "

@@ -33,3 +33,23 @@ def cu_crystal():
     from qcsim.lattice import Crystal
 
     return Crystal("fcc", CU_A, ORIENT_111, "Cu")
+
+
+SMALL_CRACK = """\
+task: crack
+potential: {{style: eam/alloy, file: Cu_mishin1.eam.alloy, elements: [Cu]}}
+crystal: {{lattice: fcc, a: 3.615, orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]], element: Cu}}
+qc: {{scheme: bgfc, r_core: 15.0, r_outer: 60.0}}
+crack:
+  gamma: 1.2395
+  K: {K}
+"""
+
+
+@pytest.fixture
+def small_crack_deck():
+    """``deck(K, extra)``: the text of a small Cu (111) crack deck (bgfc, core 15 A in a
+    disk of 60 A, gamma given) with the load steps ``K`` and ``extra`` sections."""
+    def deck(K: str = "{start: 0.40, end: 0.44, step: 0.02, unit: K_G}", extra: str = ""):
+        return SMALL_CRACK.format(K=K) + extra
+    return deck

@@ -327,7 +327,7 @@ def test_sigterm_inside_a_logging_handler_still_stops_the_run():
     import logging
     import signal
 
-    from qcsim import cli
+    from qcsim.tasks import console
 
     class Emitting(logging.Handler):
         def emit(self, record):
@@ -340,9 +340,9 @@ def test_sigterm_inside_a_logging_handler_still_stops_the_run():
     logger = logging.getLogger("qcsim.test_sigterm")
     handler = Emitting()
     logger.addHandler(handler)
-    old = cli._raise_on_sigterm()
+    old = console.raise_on_sigterm()
     try:
-        with pytest.raises(cli.Terminated):
+        with pytest.raises(console.Terminated):
             logger.warning("a line written while SIGTERM arrives")
     finally:
         signal.signal(signal.SIGTERM, old)

@@ -44,23 +44,16 @@ class StepsCsv(Writer):
             w.writerows(self.rows)
 
 
-DECK = """\
-task: crack
-potential: {style: eam/alloy, file: Cu_mishin1.eam.alloy, elements: [Cu]}
-crystal: {lattice: fcc, a: 3.615, orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]], element: Cu}
-qc: {scheme: bgfc, r_core: 15.0, r_outer: 60.0}
-crack:
-  gamma: 1.2395
-  K: {start: 0.40, end: 0.46, step: 0.02, unit: K_G}
-output: {writers: [steps_csv], every: 2, extxyz: false}
-"""
+DECK_K = "{start: 0.40, end: 0.46, step: 0.02, unit: K_G}"
+OUTPUT = "output: {writers: [steps_csv], every: 2, extxyz: false}\n"
 
 
-def test_a_writer_registered_from_the_tests_runs_at_every_frame(tmp_path, capsys):
+def test_a_writer_registered_from_the_tests_runs_at_every_frame(tmp_path, capsys,
+                                                                 small_crack_deck):
     from qcsim.units import gpa_sqrt_a
 
     deck = tmp_path / "small.yaml"
-    deck.write_text(DECK)
+    deck.write_text(small_crack_deck(DECK_K, OUTPUT))
     out = tmp_path / "out"
     assert main(["run", "-q", str(deck), "-o", str(out)]) == 0, capsys.readouterr().err
     with open(out / "steps.csv") as fh:
@@ -75,9 +68,9 @@ def test_a_writer_registered_from_the_tests_runs_at_every_frame(tmp_path, capsys
                                gpa_sqrt_a(steps["K"][framed]), rtol=1e-12)
 
 
-def test_an_unknown_writer_is_a_deck_error(tmp_path, capsys):
+def test_an_unknown_writer_is_a_deck_error(tmp_path, capsys, small_crack_deck):
     deck = tmp_path / "bad.yaml"
-    deck.write_text(DECK.replace("[steps_csv]", "[steps_cvs]"))
+    deck.write_text(small_crack_deck(DECK_K, OUTPUT.replace("[steps_csv]", "[steps_cvs]")))
     assert main(["validate", str(deck)]) == 2
     err = capsys.readouterr().err
     assert "output.writers" in err and "steps_csv" in err and len(err.splitlines()) == 1

@@ -92,6 +92,28 @@ def summary(path: Path) -> list[dict]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
+def terminate_when(cmd, cwd: Path, ready, timeout: float = 120):
+    """Start ``cmd``, send it SIGTERM once ``ready(stdout so far)`` (or after
+    ``timeout`` s); (the finished process, its stdout, its stderr)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=environment(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out = []
+    reader = threading.Thread(target=lambda: out.extend(iter(proc.stdout.readline, "")))
+    reader.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None and not ready("".join(out)):
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.stderr.read()
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        reader.join()
+    return proc, "".join(out), err
+
+
 def assert_no_traceback(proc):
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
 
@@ -294,26 +316,9 @@ def test_a_busy_output_folder_on_one_rank_ends_the_job(tmp_path):
 def test_sigterm_to_mpiexec_stops_every_deck_with_a_checkpoint(tmp_path):
     decks = [write(tmp_path, "a.yaml", LONG), write(tmp_path, "b.yaml", LONG)]
     cmd = mpiexec(2) + [sys.executable, "-m", "qcsim", "run", *map(str, decks)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    out = []
-    reader = threading.Thread(target=lambda: out.extend(iter(proc.stdout.readline, "")))
-    reader.start()
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            text = "".join(out)
-            if all(f"[{deck}] step 1/" in text for deck in decks):
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        err = proc.stderr.read()
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        reader.join()
-    assert all(f"[{deck}] step 1/" in "".join(out) for deck in decks)
+    proc, text, err = terminate_when(
+        cmd, tmp_path, lambda text: all(f"[{deck}] step 1/" in text for deck in decks))
+    assert all(f"[{deck}] step 1/" in text for deck in decks)
     assert proc.returncode == 143, err
     assert err.splitlines() == ["qcsim: error: terminated by SIGTERM: 2 deck(s) stopped, 0 not "
                                 "started; the summary says how to continue each"]
@@ -345,26 +350,9 @@ def test_sigterm_stops_one_deck_run_on_two_ranks_at_one_point(tmp_path):
     one stopping point, one checkpoint is written (by rank 0), exit 143; the
     checkpoint continues on one process."""
     deck = write(tmp_path, "a.yaml", LONG)
-    proc = subprocess.Popen(mpiexec(2) + [sys.executable, "-m", "qcsim", "run", str(deck)],
-                            cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    out = []
-    reader = threading.Thread(target=lambda: out.extend(iter(proc.stdout.readline, "")))
-    reader.start()
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if f"[{deck}] step 2/" in "".join(out):
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        err = proc.stderr.read()
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        reader.join()
-    text = "".join(out)
+    proc, text, err = terminate_when(mpiexec(2) + [sys.executable, "-m", "qcsim", "run",
+                                                   str(deck)],
+                                     tmp_path, lambda text: f"[{deck}] step 2/" in text)
     assert f"[{deck}] step 2/" in text and "2 ranks of its group together" in text
     assert proc.returncode == 143, err
     assert "Traceback" not in err + text, err

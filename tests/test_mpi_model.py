@@ -62,24 +62,13 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
     assert out["replicas_identical"]
 
 
-SMALL = """\
-task: crack
-potential: {style: eam/alloy, file: Cu_mishin1.eam.alloy, elements: [Cu]}
-crystal: {lattice: fcc, a: 3.615, orient: [[1, 1, -2], [1, 1, 1], [1, -1, 0]], element: Cu}
-qc: {scheme: bgfc, r_core: 15.0, r_outer: 60.0}
-crack:
-  gamma: 1.2395
-  K: {start: 0.60, end: 0.90, step: 0.1, unit: K_G}
-"""
-
-
-def test_mpiexec_runs_one_crack_deck_on_every_rank(tmp_path):
+def test_mpiexec_runs_one_crack_deck_on_every_rank(tmp_path, small_crack_deck):
     """``mpiexec -n 2 qcsim run deck.yaml``: one simulation on both ranks, outputs written
     once, the /steps table of the one-process run (through the first emission)."""
     import h5py
 
     deck = tmp_path / "small.yaml"
-    deck.write_text(SMALL)
+    deck.write_text(small_crack_deck("{start: 0.60, end: 0.90, step: 0.1, unit: K_G}"))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     serial = subprocess.run([sys.executable, "-m", "qcsim", "run", "-q", str(deck), "-o",
                              "serial"], cwd=tmp_path, capture_output=True, text=True,

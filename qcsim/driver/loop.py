@@ -51,7 +51,6 @@ class RunLoop:
 
     def publish(self, snap, force: bool = False) -> None:
         """Run the publishers on ``snap`` and commit the outputs."""
-        self.outputs.h5.flush()
         for p in self.publishers:
             p.write(self._completed(snap, force))
         self.outputs.commit()

@@ -59,17 +59,12 @@ class Ball(Shape):
         return len(self.center)
 
     def distance(self, x_nd):
-        x = self._points(x_nd)
-        if self.dim == 2:  # hypot: the same distance, to the last bit, as the disks always had
-            r = np.hypot(x[:, 0] - self.center[0], x[:, 1] - self.center[1])
-        else:
-            r = np.linalg.norm(x - np.asarray(self.center), axis=1)
-        return np.maximum(r - self.radius, 0.0)
+        return np.maximum(self.signed(x_nd), 0.0)
 
     def signed(self, x_nd):
         """Distance from the centre less the radius (negative inside)."""
         x = self._points(x_nd)
-        if self.dim == 2:
+        if self.dim == 2:  # hypot: the same distance, to the last bit, as the disks always had
             return np.hypot(x[:, 0] - self.center[0], x[:, 1] - self.center[1]) - self.radius
         return np.linalg.norm(x - np.asarray(self.center), axis=1) - self.radius
 

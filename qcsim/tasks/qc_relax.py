@@ -20,7 +20,7 @@ import numpy as np
 
 from qcsim.errors import GeometryError
 from qcsim.io.writers.atoms import atoms_of
-from qcsim.io.writers.frames import element_strains
+from qcsim.io.writers.frames import mesh_frame
 from qcsim.tasks._qc import (build_model, check_qc, log_model, make_potential,
                              mesh_quality_attrs, sites_in_core)
 from qcsim.tasks.base import TaskOutcome, TaskSpec, register_task
@@ -122,15 +122,12 @@ def run(deck, stage, options) -> TaskOutcome:
 def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> None:
     from qcsim.io.extxyz import write_extxyz
     from qcsim.io.results import ResultsWriter
-    from qcsim.io.xdmf import write_mesh_frame, write_xdmf
+    from qcsim.io.xdmf import write_xdmf
     from qcsim.tasks._qc import resolved_radius, sites_represented
 
     qc, defect, settings, pot_cfg = deck["qc"], deck["defect"], deck["relax"], deck["potential"]
     mesh, regions = model.mesh, model.regions
     h, p, _ = resolved_radius(qc, qc.scheme, model.potential.cutoff, settings.skin, slab)
-    planar = mesh.X_nc.copy()
-    planar[:, mesh.dim:] = 0.0  # the mesh plane; a node's z within the period is in /model
-    mean_beta = regions.element_weights(mesh) / mesh.volumes_t
     with ResultsWriter(stage.path("results.h5"), task="qc-relax") as w:
         w.write_run(deck.text, deck.file, deck.title, pot_cfg.style, getattr(pot_cfg, "file", None),
                     derived=deck.derived)
@@ -159,11 +156,7 @@ def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> N
         fin.create_dataset("forces", data=forces).attrs["units"] = "eV/A"
         fin.attrs.update({"energy": float(result.energy_k[-1]), "max_force": result.max_force,
                           "converged": bool(result.converged)})
-        write_mesh_frame(w.h5, 0, planar, mesh.elements_ta, U,
-                         node_data={"beta": regions.beta_n, "region": regions.flag_n,
-                                    "fixed": model.fixed_n, "force": forces},
-                         element_data={"mean_beta": mean_beta, **element_strains(mesh, U)},
-                         time=0.0)
+        mesh_frame(w.h5, 0, model, time=0.0, node_data={"force": forces})
         write_xdmf(stage.path("results.xdmf"), w.h5, h5_name="results.h5")
     if deck["output"].extxyz:
         atoms, energies, f_atoms = atoms_of(model, slab, deck["crystal"].element, U, forces)

@@ -20,17 +20,17 @@ def element_strains(mesh, U_nc) -> dict[str, np.ndarray]:
             "von_mises_strain": np.sqrt(2.0 / 3.0 * np.einsum("tij,tij->t", dev, dev))}
 
 
-def mesh_frame(h5, index: int, model, time=None):
-    """Write the model's mesh, displacements, regions and element strains as frame
-    ``index`` of ``h5``; the frame's group."""
+def mesh_frame(h5, index: int, model, time=None, node_data=None):
+    """Write the model's mesh, displacements, regions and element strains (and any
+    further ``node_data``) as frame ``index`` of ``h5``; the frame's group."""
     from qcsim.io.xdmf import write_mesh_frame
 
     mesh, regions, U = model.mesh, model.regions, model.U_nc
     planar = mesh.X_nc.copy()
-    planar[:, mesh.dim:] = 0.0
+    planar[:, mesh.dim:] = 0.0  # the mesh plane; a node's z within the period is elsewhere
     return write_mesh_frame(h5, index, planar, mesh.elements_ta, U,
                             node_data={"beta": regions.beta_n, "region": regions.flag_n,
-                                       "fixed": model.fixed_n},
+                                       "fixed": model.fixed_n, **(node_data or {})},
                             element_data={"mean_beta": regions.element_weights(mesh)
                                           / mesh.volumes_t, **element_strains(mesh, U)},
                             time=time)
