@@ -10,6 +10,12 @@ of every atom is looked up from its atomic number in one vectorised step and
 kept while the numbers do not change, and "did the atoms change" is an exact
 array comparison that stops at the first differing row (ASE's default check
 is a tolerance comparison of every array, several times slower).
+
+On several ranks (``comm``, an :class:`~qcsim.parallel.MPIComm`), every rank
+holds the same ``Atoms`` and calls the calculator together; each evaluates the
+atoms it owns with their halo (:class:`qcsim.parallel.atoms.AtomShare`) and the
+ranks' results are summed, so every rank gets the same energy, forces and
+stresses, equal to a one-process evaluation to round-off.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from ase.data import atomic_numbers, chemical_symbols
 
 from qcsim.errors import GeometryError
 from qcsim.neighbors import NeighborList
+from qcsim.parallel import SERIAL
 from qcsim.potentials import make_potential
 from qcsim.potentials.files import resolve_potential_file
 
@@ -40,6 +47,7 @@ class Calculator(ASECalculator):
     **params : the style's parameters (``file``, ``elements``, ``epsilon``...).
         A ``file`` that does not exist as given is looked up among the
         potentials shipped with qcsim.
+    comm : the ranks that share each evaluation (default: this process alone).
 
     Per-site weights (energy ``sum_i w_i E_i``) are read from the per-atom
     array ``atoms.arrays["weights"]`` when present; the forces are then the
@@ -58,7 +66,7 @@ class Calculator(ASECalculator):
                               "stresses"]
     nolabel = True
 
-    def __init__(self, style: str, skin: float = 1.0, **params):
+    def __init__(self, style: str, skin: float = 1.0, comm=SERIAL, **params):
         super().__init__()
         if "file" in params:
             if isinstance(params["file"], (list, tuple)):
@@ -68,6 +76,12 @@ class Calculator(ASECalculator):
         self.style = style
         self.potential = make_potential(style, **params)
         self.nlist = NeighborList(self.potential.cutoff, skin)
+        self.comm = comm
+        self.share = None
+        if comm.size > 1:
+            from qcsim.parallel.atoms import AtomShare
+
+            self.share = AtomShare(comm, self.potential.cutoff, skin)
         self.last_evaluation = None
         self._type_of_z = _type_table(self.potential.species)
         self._types = (None, None)  # (atomic numbers, type indices) of the last look-up
@@ -121,24 +135,61 @@ class Calculator(ASECalculator):
         atoms = self.atoms
         x_ic = np.ascontiguousarray(atoms.positions, dtype=np.float64)
         cell_cc = atoms.cell.array
-        self.nlist.update(x_ic, cell_cc, atoms.pbc)
         volume = abs(atoms.cell.volume)
-        ev = self.potential.compute(self.nlist, x_ic, self.types_of(atoms),
-                                    atoms.arrays.get("weights"),
-                                    energies="energies" in properties,
-                                    virials="stresses" in properties and volume > 0)
+        energies = "energies" in properties
+        virials = bool("stresses" in properties and volume > 0)
+        if self.share is None:
+            self.nlist.update(x_ic, cell_cc, atoms.pbc)
+            ev = self.potential.compute(self.nlist, x_ic, self.types_of(atoms),
+                                        atoms.arrays.get("weights"), energies=energies,
+                                        virials=virials)
+            energy, forces, virial = ev.energy, ev.forces_ic, ev.virial_cc
+            energies_i, virial_i6 = ev.energies_i, ev.virial_i6
+        else:
+            energy, forces, virial, energies_i, virial_i6, ev = self._shared(
+                atoms, x_ic, cell_cc, energies, virials)
         self.last_evaluation = ev
-        self.results["energy"] = ev.energy
-        self.results["free_energy"] = ev.energy
-        self.results["forces"] = ev.forces_ic
-        if ev.energies_i is not None:
-            self.results["energies"] = ev.energies_i
+        self.results["energy"] = energy
+        self.results["free_energy"] = energy
+        self.results["forces"] = forces
+        if energies_i is not None:
+            self.results["energies"] = energies_i
         if volume > 0:
-            s = -ev.virial_cc / volume
+            s = -virial / volume
             self.results["stress"] = np.array([s[0, 0], s[1, 1], s[2, 2],
                                                s[1, 2], s[0, 2], s[0, 1]])
-            if ev.virial_i6 is not None:
-                self.results["stresses"] = ev.virial_i6[:, _VOIGT] * (-1.0 / volume)
+            if virial_i6 is not None:
+                self.results["stresses"] = virial_i6[:, _VOIGT] * (-1.0 / volume)
+
+    def _shared(self, atoms, x_ic, cell_cc, energies: bool, virials: bool):
+        """This rank's share of the evaluation, summed over the ranks: (energy, forces,
+        virial, per-atom energies or None, per-atom virials or None, this rank's
+        evaluation).  Each atom's energy is counted on its owner only (its halo
+        copies weigh nothing), so each sum is the whole system's."""
+        local, owned, nlist = self.share.local(x_ic, cell_cc, atoms.pbc)
+        xl = np.ascontiguousarray(x_ic[local])
+        nlist.update(xl, cell_cc, atoms.pbc)
+        w = atoms.arrays.get("weights")
+        w_local = np.where(owned, 1.0 if w is None else np.asarray(w, float)[local], 0.0)
+        ev = self.potential.compute(nlist, xl, self.types_of(atoms)[local], w_local,
+                                    energies=energies, virials=virials)
+        n = len(x_ic)
+        parts = [(1,), (n, 3), (3, 3)] + [(n,)] * energies + [(n, 6)] * virials
+        sizes = [int(np.prod(p)) for p in parts]
+        buf = np.zeros(sum(sizes))
+        views = [v.reshape(p) for v, p in zip(np.split(buf, np.cumsum(sizes)[:-1]), parts)]
+        views[0][0] = ev.energy
+        views[1][local] = ev.forces_ic
+        if ev.virial_cc is not None:
+            views[2][...] = ev.virial_cc
+        if energies:
+            views[3][local[owned]] = ev.energies_i[owned]
+        if virials:
+            views[-1][local] = ev.virial_i6
+        buf = self.comm.replicated_sum(buf)
+        views = [v.reshape(p) for v, p in zip(np.split(buf, np.cumsum(sizes)[:-1]), parts)]
+        return (float(views[0][0]), views[1], views[2], views[3] if energies else None,
+                views[-1] if virials else None, ev)
 
 
 def _type_table(species) -> np.ndarray | None:

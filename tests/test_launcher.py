@@ -86,8 +86,8 @@ def test_one_rank_runs_as_usual(tmp_path):
 
 @pytest.mark.skipif(shutil.which("mpiexec") is None, reason="no mpiexec")
 def test_mpiexec_with_two_ranks_runs_one_simulation(tmp_path):
-    """One deck of a task that runs on one process (relax), started on two ranks: it
-    runs once, on the first rank, and its outputs are written once."""
+    """One relax deck started on two ranks: one simulation shared by both ranks, its
+    outputs written once."""
     pytest.importorskip("mpi4py")
     proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "qcsim", "run", str(DECK),
                            "-o", "out"], cwd=tmp_path, capture_output=True, text=True,
@@ -95,7 +95,7 @@ def test_mpiexec_with_two_ranks_runs_one_simulation(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("wrote run.log, results.h5") == 1
     log = (tmp_path / "out" / "run.log").read_text()
-    assert "runs on rank 0 only" in log and "task relax runs on one process" in log
+    assert "this deck runs on the 2 ranks of its group together" in log
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

@@ -5,8 +5,6 @@ one-process run to round-off: the same iterations, adaptivity and events."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,15 +14,9 @@ import pytest
 
 pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install -e '.[mpi]')")
 
+from mpi_helpers import environment, mpiexec  # noqa: E402
+
 SCRIPT = Path(__file__).parent / "mpi" / "distributed_model.py"
-
-
-def mpiexec() -> str:
-    here = Path(sys.executable).parent / "mpiexec"
-    found = str(here) if here.exists() else shutil.which("mpiexec")
-    if found is None:
-        pytest.skip("no mpiexec (the mpich package provides one)")
-    return found
 
 
 def test_partition_balances_cost():
@@ -41,9 +33,9 @@ def test_partition_balances_cost():
 
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run([mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPT)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    proc = subprocess.run(mpiexec(ranks) + [sys.executable, str(SCRIPT)], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path,
+                          env=environment(OMP_NUM_THREADS="1"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["ranks"] == ranks
@@ -58,6 +50,11 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
         assert step["emitted"][0] == step["emitted"][1]
         assert step["atoms"][0] == step["atoms"][1]
     assert any(s["n_adapt"][0] for s in out["steps"]) and out["steps"][-1]["emitted"][0]
+    # every coupling scheme, with a pre-crack, periodic z and three atomistic disks
+    assert sorted(out["schemes"]) == ["bgfc", "bqce", "qce", "qce-gfc", "qcf"]
+    for name, case in out["schemes"].items():
+        assert case["energy_rel"] < 1e-13 and case["gradient_rel"] < 1e-13, name
+        assert case["faces"] > 0 and min(case["owned"]) > 0, name
     assert out["U_max"] < 1e-10
     assert out["replicas_identical"]
 
@@ -69,14 +66,14 @@ def test_mpiexec_runs_one_crack_deck_on_every_rank(tmp_path, small_crack_deck):
 
     deck = tmp_path / "small.yaml"
     deck.write_text(small_crack_deck("{start: 0.60, end: 0.90, step: 0.1, unit: K_G}"))
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = environment(OMP_NUM_THREADS="1")
     serial = subprocess.run([sys.executable, "-m", "qcsim", "run", "-q", str(deck), "-o",
                              "serial"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=600, env=env)
     assert serial.returncode == 0, serial.stderr
-    proc = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "qcsim", "run",
-                           str(deck), "-o", "two"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=600, env=env)
+    proc = subprocess.run(mpiexec(2) + [sys.executable, "-m", "qcsim", "run", str(deck), "-o",
+                                        "two"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("wrote run.log, results.h5") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serial", "small.yaml", "two"]

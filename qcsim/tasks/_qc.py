@@ -125,17 +125,19 @@ def sites_represented(slab, center, radius: float) -> int:
 
 
 def build_model(deck, potential, scheme: str, skin: float, voids=()):
-    """``(model, slab)`` for the deck's crystal and qc sections with ``scheme``.
+    """``(model, slab)`` for the deck's crystal and qc sections with ``scheme``, its
+    evaluation shared by the ranks of the run (:func:`qcsim.tasks.runner.run_comm`).
 
     A GeometryError of the builder (something the checks did not foresee)
     becomes a DeckError at the ``qc`` section.
     """
     from qcsim.build import build_slab_model
+    from qcsim.tasks.runner import run_comm
 
     qc = deck["qc"]
     try:
         return build_slab_model(potential, deck["crystal"].build(),
-                                qc.setup(scheme=scheme, skin=skin, voids=voids))
+                                qc.setup(scheme=scheme, skin=skin, voids=voids), comm=run_comm())
     except GeometryError as exc:
         raise DeckError(f"cannot build the {scheme} model: {exc}", file=deck.file,
                         line=deck.lines.line(("qc",)), key="qc") from None

@@ -140,7 +140,7 @@ def run(deck, stage) -> TaskOutcome:
     return TaskOutcome(True, f"patch test passed: {what}{others}; {seconds:.1f} s")
 
 
-register_task(TaskSpec(name="patch-test", run=run,
+register_task(TaskSpec(name="patch-test", run=run, distributed=True,
                        sections=("potential", "crystal", "qc", "patch_test"),
                        optional=("output",), check=check, summary=summary,
                        doc="residual forces of QC coupling schemes under homogeneous F"))

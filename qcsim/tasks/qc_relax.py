@@ -166,7 +166,7 @@ def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> N
 
 
 register_task(TaskSpec(name="qc-relax", run=run, sections=("potential", "crystal", "qc", "defect"),
-                       takes_options=True,
+                       takes_options=True, distributed=True,
                        optional=("load", "relax", "output"), check=check, summary=summary,
                        doc="relax a QC model (slab mode) with a vacancy or microcrack under "
                            "a far-field F"))

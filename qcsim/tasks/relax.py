@@ -62,10 +62,12 @@ def summary(deck) -> str:
 
 
 def make_calculator(potential, skin: float):
-    """The qcsim ASE calculator for a ``potential`` section (a seam for tests)."""
+    """The qcsim ASE calculator for a ``potential`` section (a seam for tests), shared
+    by the ranks of the run (:func:`qcsim.tasks.runner.run_comm`)."""
     from qcsim.calculator import Calculator
+    from qcsim.tasks.runner import run_comm
 
-    return Calculator(style=potential.style, skin=skin, **potential.kwargs())
+    return Calculator(style=potential.style, skin=skin, comm=run_comm(), **potential.kwargs())
 
 
 def minimise(atoms, settings, callback):
@@ -124,6 +126,6 @@ def run(deck, stage, options) -> TaskOutcome:
 
 
 register_task(TaskSpec(name="relax", run=run, sections=("potential", "structure"),
-                       takes_options=True,
+                       takes_options=True, distributed=True,
                        optional=("relax", "output"), check=check, summary=summary,
                        doc="relax an atomistic structure (bulk or slab) to a force tolerance"))

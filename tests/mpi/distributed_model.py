@@ -47,6 +47,32 @@ out["steps"] = [{"E": [a.energy, b.energy], "it": [a.iterations, b.iterations],
 out["U_max"] = float(np.abs(serial.model.U_nc - shared.model.U_nc).max())
 same = world.comm.allgather(float(np.abs(shared.model.U_nc).sum()))
 out["replicas_identical"] = len(set(same)) == 1
+# every coupling scheme on a model with a pre-crack (faces, no bonds across it),
+# periodic z and three atomistic disks, at a disturbed state, corrected at F = I
+from qcsim.build import SlabSetup, build_slab_model  # noqa: E402
+from qcsim.coupling.schemes import get_scheme, scheme_names  # noqa: E402
+from qcsim.geometry import Slit  # noqa: E402
+
+out["schemes"] = {}
+y0 = 0.5 * serial.slab.b_kc[1, 1]
+for name in scheme_names():
+    setup = SlabSetup(center=(0.0, y0), r_core=10.0, r_outer=70.0, scheme=name,
+                      slit=Slit(0.0, 1), cores=((16.0, -18.0, 7.0), (-20.0, 20.0, 6.0)),
+                      fixed_width=8.0)
+    one = build_slab_model(pot, crystal, setup)[0]
+    many = build_slab_model(pot, crystal, setup, comm=world)[0]
+    U = 0.03 * rng.normal(size=one.U_nc.shape)
+    for m in (one, many):
+        m.update_correction(np.eye(3))
+    if get_scheme(name).has_energy:
+        (Ea, Ga), (Eb, Gb) = one.energy_gradient(U), many.energy_gradient(U)
+        e_rel = abs(Ea - Eb) / abs(Ea)
+    else:
+        Ga, Gb, e_rel = -one.forces(U), -many.forces(U), 0.0
+    out["schemes"][name] = {"energy_rel": e_rel,
+                            "gradient_rel": float(np.abs(Ga - Gb).max() / np.abs(Ga).max()),
+                            "disks": 3, "faces": int(np.sum(one.faces_n > 0)),
+                            "owned": world.comm.gather(int(np.sum(many._owner_n == world.rank)))}
 if world.rank == 0:
     print(json.dumps(out))
 sys.stdout.flush()

@@ -1,0 +1,67 @@
+"""The ASE calculator shared by several ranks (mpiexec -n 2 and -n 3): each rank
+evaluates the atoms it owns with their halo, periodic images included, and every
+rank gets the energy, forces, stress and per-atom energies and stresses of a
+one-process evaluation to round-off; a relaxation repeats the serial one."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install -e '.[mpi]')")
+
+from mpi_helpers import environment, mpiexec  # noqa: E402
+
+SCRIPT = Path(__file__).parent / "mpi" / "distributed_calculator.py"
+
+
+def test_the_halo_is_every_atom_within_reach_of_an_owned_one():
+    from ase.build import bulk
+
+    from qcsim.parallel.atoms import AtomShare
+
+    class Rank:  # rank r of 4 (only rank and size are read)
+        size = 4
+
+        def __init__(self, rank):
+            self.rank = rank
+
+    atoms = bulk("Cu", "fcc", a=3.615).repeat((12, 10, 8))  # triclinic, periodic
+    atoms.rattle(0.05, seed=2)
+    x, cell, pbc = atoms.positions, atoms.cell.array, atoms.pbc
+    reach = 5.0 + 1.0
+    d = atoms.get_all_distances(mic=True)
+    for r in range(4):
+        local, owned, _ = AtomShare(Rank(r), 5.0, 1.0).local(x, cell, pbc)
+        share = AtomShare(Rank(r), 5.0, 1.0)
+        share.local(x, cell, pbc)
+        mine = share.owner_i == r
+        expect = mine | (d[mine] < reach).any(axis=0)
+        assert np.array_equal(np.sort(local), np.nonzero(expect)[0])
+        assert np.array_equal(owned, mine[local])
+        assert len(local) < len(atoms)  # the halo is not everything
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_calculator_on_several_ranks_equals_one_process(ranks, tmp_path):
+    proc = subprocess.run(mpiexec(ranks) + [sys.executable, str(SCRIPT)], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path,
+                          env=environment(OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["ranks"] == ranks
+    for name, case in out["cases"].items():
+        for prop in ("energy", "forces", "energies", "stress", "stresses"):
+            if prop in case:
+                assert case[prop] < 1e-13, (name, prop, case[prop])
+        assert sum(case["owned"]) == case["n"], name
+        assert min(case["owned"]) >= max(case["owned"]) - 1, name  # one atom's cost apart
+    rel = out["relax"]
+    assert rel["conv"] == [True, True] and rel["it"][0] == rel["it"][1]
+    assert abs(rel["E"][0] - rel["E"][1]) < 1e-12 * abs(rel["E"][0])
+    assert rel["x_max"] < 1e-10
+    assert out["replicas_identical"]
