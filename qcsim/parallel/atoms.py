@@ -4,7 +4,8 @@ The atoms are split over the ranks of a communicator once, by recursive
 coordinate bisection of their positions (:func:`qcsim.parallel.partition.bisect`,
 each atom one unit of cost).  A rank evaluates the energy of the atoms it owns
 with a halo of the atoms within cutoff + skin of them, periodic images
-included, which carry no energy of their own; each atom's energy and its
+included, which carry no energy of their own (so their neighbour list leaves
+out the pairs of two halo atoms, which would add zeros); each atom's energy and its
 derivatives are then computed on exactly one rank, and the sum of the ranks'
 results is the whole system's (:meth:`qcsim.parallel.comm.Communicator.replicated_sum`).
 
@@ -57,6 +58,7 @@ class AtomShare:
         near = self._halo(x, cell, pbc, mine)
         local = np.nonzero(mine | near)[0]
         nlist = NeighborList(self.cutoff, self.skin)
+        nlist.exclude_within((~mine[local]).astype(np.int32), 1)  # no halo-halo pairs
         self._state = (x.copy(), cell.copy(), pbc.copy(), local, mine[local], nlist)
         return self._state[3:]
 
