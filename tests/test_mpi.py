@@ -275,6 +275,54 @@ def test_a_failure_on_one_rank_ends_the_whole_job(tmp_path):
     assert elapsed < 150
 
 
+BREAK_RANK_2 = """\
+import os
+import time
+if "2" in (os.environ.get("PMI_RANK"), os.environ.get("OMPI_COMM_WORLD_RANK")):
+    import qcsim.model as model
+    original, calls = model.QCModel._replicated, [0]
+
+    def broken(self, *args):
+        calls[0] += 1
+        if calls[0] == 40:  # inside the first relaxation: the others wait in a collective
+            with open("failed_at", "w") as fh:
+                fh.write(repr(time.time()))
+            raise RuntimeError("injected failure")
+        return original(self, *args)
+
+    model.QCModel._replicated = broken
+"""
+
+
+def test_an_exception_on_one_rank_of_a_simulation_ends_a_3_rank_job(tmp_path):
+    """One crack deck on 3 ranks; rank 2 raises in the middle of an evaluation, while
+    ranks 0 and 1 wait for it in a collective: the job ends within seconds with
+    one line naming the rank (and the traceback of the bug), not after minutes."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(BREAK_RANK_2)
+    deck = write(tmp_path, "a.yaml", LONG)
+    env = environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(hook), env["PYTHONPATH"]])
+    proc = subprocess.run(mpiexec(3) + [sys.executable, "-m", "qcsim", "run", "-q", str(deck)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    ended = time.time()
+    failed_at = float((tmp_path / "failed_at").read_text())
+    assert proc.returncode != 0
+    assert ended - failed_at < 10.0, ended - failed_at
+    lines = [x for x in proc.stderr.splitlines() if x.startswith("qcsim: error:")]
+    assert lines[0] == (f"qcsim: error: rank 2, {deck}: internal error: RuntimeError: "
+                        "injected failure (traceback above)"), proc.stderr[-2000:]
+    assert "aborting the job" in lines[-1]
+    # nothing half-written: the steps committed before the failure, with their checkpoint
+    folder = tmp_path / "results" / "a"
+    assert not list(folder.glob(".partial-*"))
+    if (folder / "results.h5").exists():  # (a killed rank may still be exiting: no lock)
+        with h5py.File(folder / "results.h5", "r", locking=False) as h5:
+            ck = h5["checkpoint"]
+            assert ck.attrs["valid"] and ck.attrs["step_index"] == len(h5["steps/K"])
+
+
 def test_a_busy_output_folder_on_one_rank_ends_the_job(tmp_path):
     import socket
 

@@ -19,7 +19,10 @@ Stopping, with one rule for the whole job:
   (SIGTERM to its own process, so the job stops exactly as under a batch
   system's SIGTERM); if the world has not met at the final barrier
   ``abort_after`` seconds later (a rank stuck in a long computation), the
-  failing rank aborts the job (MPI_Abort).
+  failing rank aborts the job (MPI_Abort).  A rank that breaks inside a job
+  run by all the ranks of the world together leaves the others waiting for it
+  in a collective operation, where no signal reaches them: it aborts the job
+  after ``STUCK_AFTER`` seconds instead.
 
 Every rank returns the exit code of the whole job; rank 0 also gets every
 job's :class:`JobResult`, in job order.
@@ -39,6 +42,9 @@ from qcsim.parallel.comm import Communicator
 __all__ = ["JobResult", "JobState", "run_jobs", "job_exit_code"]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: seconds a rank that broke inside a simulation run by the whole world waits for the
+#: others before it aborts the job (they cannot stop: they wait for it in a collective)
+STUCK_AFTER = 3.0
 
 
 @dataclass
@@ -149,6 +155,7 @@ def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
         except ValueError:  # not the main thread
             break
     mine: list[JobResult] = []
+    stuck = False  # this rank broke in a job the whole world runs: the others wait for it
     try:
         for index in range(color, len(names), n_groups):
             together = group.size > 1 and shared is not None and shared(index)
@@ -184,6 +191,7 @@ def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
                 pass
             elif speaks and result.failed and not keep_going and state.failure is None:
                 state.failure = (rank, index, result.message)
+                stuck = together and n_groups == 1 and result.message.startswith("internal error")
                 if size > 1:
                     world.alert(state.failure)
             if speaks and result.failed and on_failure is not None:
@@ -192,9 +200,10 @@ def run_jobs(world: Communicator, names: Sequence[str], ranks_per_group: int,
                 mine.append(result)
         # every rank meets here; the rank whose job failed waits abort_after at most
         i_failed = state.failure is not None and state.failure[0] == rank
-        if size > 1 and not world.idle_barrier(abort_after if i_failed else None):
+        wait = (min(abort_after, STUCK_AFTER) if stuck else abort_after) if i_failed else None
+        if size > 1 and not world.idle_barrier(wait):
             print(f"qcsim: error: rank {rank}: the other ranks did not stop within "
-                  f"{abort_after:g} s of the failure; aborting the job", file=sys.stderr,
+                  f"{wait:g} s of the failure; aborting the job", file=sys.stderr,
                   flush=True)
             world.abort(job_exit_code(mine, state.failure) or 1)
     finally:
