@@ -409,4 +409,11 @@ def test_sigterm_stops_one_deck_run_on_two_ranks_at_one_point(tmp_path):
         assert list(h5["steps/step"][:]) == list(range(1, done + 3))
         assert h5["run"].attrs["restart_step"] == done and h5["steps/converged"][:].all()
     assert "3 ranks of its group together" in (folder / "run.log").read_text()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "results"]
+    # the uninterrupted run, on one process, reaches the same final state
+    whole = qcsim(None, "run", "-q", deck, "-o", "whole", cwd=tmp_path, timeout=180)
+    assert whole.returncode == 0, whole.stderr
+    with h5py.File(folder / "results.h5") as a, h5py.File(tmp_path / "whole" / "results.h5") as b:
+        np.testing.assert_allclose(a["steps/energy"][:], b["steps/energy"][:], rtol=1e-10)
+        np.testing.assert_array_equal(a["steps/iterations"][:], b["steps/iterations"][:])
+        np.testing.assert_allclose(a["checkpoint/U_nc"][:], b["checkpoint/U_nc"][:], atol=1e-8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "results", "whole"]
