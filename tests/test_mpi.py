@@ -110,6 +110,14 @@ assert gathered == ([0, 10, 20] if r == 1 else None), gathered
 group = comm.split(r // 2)  # ranks {0, 1} and {2}
 assert (group.size, group.rank) == ((2, r) if r < 2 else (1, 0)), (group.size, group.rank)
 assert group.sum(1.0) == group.size
+assert comm.allgather(r * r) == [0, 1, 4]
+assert comm.alltoall([(r, q) for q in range(3)]) == [(q, r) for q in range(3)]
+send = np.repeat(np.arange(3.0)[:, None], [1, 2, 3], axis=0) + 10 * r  # q + 1 rows to q
+got = comm.alltoallv(np.column_stack([send, -send]), [1, 2, 3], [r + 1] * 3)
+want = np.repeat(r + 10.0 * np.arange(3), r + 1)
+np.testing.assert_array_equal(got, np.column_stack([want, -want]))
+tiny = comm.sum(1e-17 * (r + 1) + [1.0, 0.0, -1.0][r])  # the same bits on every rank
+assert len(set(comm.allgather(tiny.hex()))) == 1
 assert comm.idle_barrier(timeout=30)
 import ase.parallel
 assert ase.parallel.world.size == 1  # ASE's file functions stay local to each rank

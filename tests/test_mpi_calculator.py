@@ -1,7 +1,9 @@
 """The ASE calculator shared by several ranks (mpiexec -n 2 and -n 3): each rank
 evaluates the atoms it owns with their halo, periodic images included, and every
 rank gets the energy, forces, stress and per-atom energies and stresses of a
-one-process evaluation to round-off; a relaxation repeats the serial one."""
+one-process evaluation to round-off.  A relaxation runs on distributed atoms
+(each rank its own and their ghosts, qcsim.parallel.domain) and vectors, and
+repeats the serial one: the same iterations, the same positions to round-off."""
 from __future__ import annotations
 
 import json
@@ -60,6 +62,15 @@ def test_calculator_on_several_ranks_equals_one_process(ranks, tmp_path):
                 assert case[prop] < 1e-13, (name, prop, case[prop])
         assert sum(case["owned"]) == case["n"], name
         assert min(case["owned"]) >= max(case["owned"]) - 1, name  # one atom's cost apart
+    for name, case in out["domain"].items():  # the atoms of a distributed relaxation
+        assert case["rel"] < 1e-13, (name, case["rel"])
+        assert case["builds"] == 2, name  # the ghosts found again after a large move
+        assert sum(case["own"]) == case["n"], name
+    slab = out["domain"]["slab, periodic in x and y"]
+    assert min(o + g for o, g in zip(slab["own"], slab["ghosts"])) < slab["n"]
+    for name, case in out["relax_more"].items():
+        assert case["it"][0] == case["it"][1] and case["E_rel"] < 1e-12, name
+        assert case["x_max"] < 1e-10, name
     rel = out["relax"]
     assert rel["conv"] == [True, True] and rel["it"][0] == rel["it"][1]
     assert abs(rel["E"][0] - rel["E"][1]) < 1e-12 * abs(rel["E"][0])

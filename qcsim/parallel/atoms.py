@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from qcsim.neighbors import NeighborList
-from qcsim.parallel.partition import bisect
+from qcsim.parallel.partition import bisect, wrapped_positions
 
 __all__ = ["AtomShare"]
 
@@ -48,7 +48,7 @@ class AtomShare:
         x = np.asarray(x_ic, dtype=float)
         cell, pbc = np.asarray(cell_cc, dtype=float), np.asarray(pbc_c, dtype=bool)
         if self.owner_i is None or len(self.owner_i) != len(x):
-            self.owner_i = bisect(_wrapped(x, cell, pbc), np.ones(len(x)), self.comm.size)
+            self.owner_i = bisect(wrapped_positions(x, cell, pbc), np.ones(len(x)), self.comm.size)
             self._state = None
         s = self._state
         if s is not None and len(s[0]) == len(x) and np.array_equal(s[1], cell) and \
@@ -81,12 +81,3 @@ class AtomShare:
             near[i[mine[j]]] = True
         near &= ~mine
         return near
-
-
-def _wrapped(x, cell, pbc) -> np.ndarray:
-    """Positions folded into the cell along its periodic vectors (for the bisection)."""
-    if not pbc.any() or abs(np.linalg.det(cell)) < 1e-12:  # (a slab's zero vectors)
-        return x
-    frac = np.linalg.solve(cell.T, x.T).T
-    frac[:, pbc] -= np.floor(frac[:, pbc])
-    return frac @ cell

@@ -46,6 +46,16 @@ class Communicator(Protocol):
     def split(self, color: int, key: int | None = None) -> "Communicator":
         """The group of the processes that give the same ``color`` (every process calls it)."""
 
+    def allgather(self, obj: Any) -> list:
+        """The ``obj`` of every process, in rank order, on every process."""
+
+    def alltoall(self, objs: list) -> list:
+        """``objs[q]`` to process q; what every process sent here, in rank order."""
+
+    def alltoallv(self, send: np.ndarray, send_counts, recv_counts) -> np.ndarray:
+        """Rows of ``send`` to each process (``send_counts`` rows each, in rank
+        order); the rows received (``recv_counts`` from each), in rank order."""
+
 
 class SerialComm:
     """One process: every reduction is the value itself, every exchange a no-op."""
@@ -79,6 +89,15 @@ class SerialComm:
 
     def gather(self, obj, root: int = 0):
         return [obj]
+
+    def allgather(self, obj):
+        return [obj]
+
+    def alltoall(self, objs):
+        return list(objs)
+
+    def alltoallv(self, send, send_counts, recv_counts):
+        return np.array(send, dtype=np.float64)
 
     def split(self, color: int, key: int | None = None) -> "SerialComm":
         return self

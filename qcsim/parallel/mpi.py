@@ -73,11 +73,15 @@ class MPIComm:
             raise TypeError("reduce a flag with any(), not sum() or max()")
         if isinstance(value, (int, np.integer)):
             return int(self.comm.allreduce(int(value), op=op))
+        if op is self.MPI.SUM:  # the same bits on every rank (see replicated_sum)
+            return float(self.replicated_sum(np.array([value], dtype=np.float64))[0])
         buf = np.array([value], dtype=np.float64)
         self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=op)
         return float(buf[0])
 
     def sum(self, value):
+        """The sum; a float is reduced on rank 0 and broadcast, so that every rank
+        gets the same bits (the solvers of distributed vectors branch on it)."""
         return self._reduce(value, self.MPI.SUM)
 
     def max(self, value):
@@ -111,6 +115,27 @@ class MPIComm:
 
     def gather(self, obj: Any, root: int = 0) -> list | None:
         return self.comm.gather(obj, root=root)
+
+    def allgather(self, obj: Any) -> list:
+        return self.comm.allgather(obj)
+
+    def alltoall(self, objs: list) -> list:
+        """Object ``objs[q]`` to rank q; returns what each rank sent here, in rank order."""
+        return self.comm.alltoall(objs)
+
+    def alltoallv(self, send, send_counts, recv_counts) -> np.ndarray:
+        """float64 rows: the first ``send_counts[0]`` rows of ``send`` (k, m) to rank 0,
+        the next ``send_counts[1]`` to rank 1, ...; returns the rows received, in rank
+        order (``recv_counts`` from each)."""
+        send = np.ascontiguousarray(send, dtype=np.float64)
+        m = int(np.prod(send.shape[1:]))
+        sc = np.asarray(send_counts, dtype=np.int64) * m
+        rc = np.asarray(recv_counts, dtype=np.int64) * m
+        recv = np.empty((int(np.sum(recv_counts)),) + send.shape[1:])
+        sd = np.concatenate([[0], np.cumsum(sc)[:-1]])
+        rd = np.concatenate([[0], np.cumsum(rc)[:-1]])
+        self.comm.Alltoallv([send, (sc, sd), self.MPI.DOUBLE], [recv, (rc, rd), self.MPI.DOUBLE])
+        return recv
 
     def split(self, color: int, key: int | None = None) -> "MPIComm":
         """The group of the ranks that give the same ``color`` (ranked by ``key``,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bisect", "part_costs"]
+__all__ = ["bisect", "part_costs", "wrapped_positions"]
 
 
 def bisect(points_pd, weights_p, parts: int) -> np.ndarray:
@@ -43,3 +43,15 @@ def _split(points, weights, idx, first, parts, out) -> None:
 def part_costs(part_p, weights_p, parts: int) -> np.ndarray:
     """The cost of each part (parts,)."""
     return np.bincount(part_p, weights=weights_p, minlength=parts)
+
+
+def wrapped_positions(x_ic, cell_cc, pbc_c) -> np.ndarray:
+    """Positions (n, 3) folded into the cell along its periodic vectors (as given when
+    no vector is periodic or the cell is singular, as a slab's zero vectors make it)."""
+    x, cell, pbc = (np.asarray(x_ic, dtype=float), np.asarray(cell_cc, dtype=float),
+                    np.asarray(pbc_c, dtype=bool))
+    if not pbc.any() or abs(np.linalg.det(cell)) < 1e-12:
+        return x
+    frac = np.linalg.solve(cell.T, x.T).T
+    frac[:, pbc] -= np.floor(frac[:, pbc])
+    return frac @ cell

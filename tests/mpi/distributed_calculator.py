@@ -76,6 +76,42 @@ r2 = relax(shared, fmax=1e-5)
 out["relax"] = {"it": [r1.iterations, r2.iterations], "conv": [r1.converged, r2.converged],
                 "E": [r1.energy, r2.energy],
                 "x_max": float(np.abs(one.positions - shared.positions).max())}
+# the distributed atoms of a relaxation: owned atoms and ghosts only, the ghosts found
+# again after a move of more than skin / 2, every system kind
+from qcsim.parallel.domain import AtomDomain  # noqa: E402
+
+out["domain"] = {}
+for name, atoms, style in systems():
+    ref = calc(style=style)
+    dom = AtomDomain(world, ref.potential, atoms.positions, ref.types_of(atoms),
+                     atoms.cell.array, atoms.pbc, skin=1.0,
+                     weights_i=atoms.arrays.get("weights"))
+    x0 = atoms.positions.copy()
+    worst = 0.0
+    for k, step in enumerate((0.0, 0.2, 0.9)):  # the last one moves atoms beyond skin / 2
+        x = x0 + step * np.random.default_rng(k).uniform(-1, 1, size=x0.shape) / np.sqrt(3)
+        probe = atoms.copy()
+        probe.positions = x
+        probe.calc = calc(style=style)
+        E1, F1 = probe.get_potential_energy(), probe.get_forces()
+        E2, G2 = dom.energy_gradient(x[dom.ids])
+        F2 = -dom.gather(G2)
+        worst = max(worst, abs(E1 - E2) / abs(E1), float(np.abs(F1 - F2).max()) /
+                    float(np.abs(F1).max()))
+    out["domain"][name] = {"rel": worst, "builds": dom.n_builds,
+                           "own": world.comm.gather(len(dom.ids)),
+                           "ghosts": world.comm.gather(dom.n_ghosts), "n": len(atoms)}
+
+# distributed relaxations of a non-periodic and a triclinic system
+out["relax_more"] = {}
+for name, atoms, style in list(systems())[1:3]:
+    one, shared = atoms.copy(), atoms.copy()
+    one.calc, shared.calc = calc(style=style), calc(world, style)
+    r1, r2 = relax(one, fmax=1e-4), relax(shared, fmax=1e-4)
+    out["relax_more"][name] = {"it": [r1.iterations, r2.iterations],
+                               "E_rel": abs(r1.energy - r2.energy) / abs(r1.energy),
+                               "x_max": float(np.abs(one.positions - shared.positions).max())}
+
 same = world.comm.allgather(float(np.abs(shared.positions).sum()))
 out["replicas_identical"] = len(set(same)) == 1
 if world.rank == 0:

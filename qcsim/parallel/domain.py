@@ -1,0 +1,150 @@
+"""Atoms distributed over ranks: each rank holds its own atoms and their ghosts only.
+
+A :class:`AtomDomain` is what a rank keeps of a system of atoms during a solve:
+the positions, types and weights of the atoms it owns (a part of the recursive
+coordinate bisection, :func:`qcsim.parallel.partition.bisect`) and copies of
+the *ghosts*, the atoms of other ranks within cutoff + skin of its part.  No
+rank holds an array over all atoms; the whole set exists only when the domain
+is made (from the positions every rank starts with) and when
+:meth:`~AtomDomain.gather` collects it to write.
+
+One evaluation (:meth:`~AtomDomain.energy_gradient`), as LAMMPS does it:
+
+1. *forward*: every rank sends the current positions of the atoms that are
+   ghosts elsewhere to the ranks that hold them (one ``Alltoallv``);
+2. the unchanged kernels run on owned + ghost atoms, the ghosts weightless, so
+   each atom's energy is counted on its owner only (the neighbour list leaves
+   out the pairs of two ghosts, which would add zeros);
+3. *reverse*: the forces on ghosts go back to their owners, which add them to
+   their own (one ``Alltoallv``); the energy is summed over the ranks.
+
+The ghosts are found again, collectively, once any atom has moved more than
+skin / 2 since they were last found (a Verlet criterion): each rank's part lies
+in the box of its atoms, and every rank sends the atoms within cutoff + skin of
+another rank's box, periodic images included, to that rank.  The atoms stay
+with their first owner (a relaxation moves them little; a part whose atoms
+spread only gets a larger box and more ghosts).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from qcsim.neighbors import NeighborList
+from qcsim.parallel.partition import bisect, wrapped_positions
+
+__all__ = ["AtomDomain"]
+
+
+class AtomDomain:
+    """This rank's atoms of a system spread over ``comm``'s ranks.
+
+    Parameters
+    ----------
+    comm : the ranks; potential : a qcsim potential (``cutoff``, ``compute``).
+    x_ic, types_i : positions (n, 3) and type indices (n,) of every atom (the same
+        on every rank; only this rank's part is kept).
+    cell_cc, pbc_c : the cell and its periodicity.
+    skin : neighbour-list skin (A); weights_i : optional energy weights (n,).
+
+    Attributes: ``ids`` (global indices of the owned atoms, ascending) and ``x``
+    (their positions, (n_own, 3)).
+    """
+
+    def __init__(self, comm, potential, x_ic, types_i, cell_cc, pbc_c, skin: float = 1.0,
+                 weights_i=None):
+        x = np.asarray(x_ic, dtype=float)
+        self.comm, self.potential = comm, potential
+        self.cell, self.pbc = np.asarray(cell_cc, float), np.asarray(pbc_c, bool)
+        self.skin = float(skin)
+        self.reach = potential.cutoff + self.skin
+        self.n_atoms = len(x)
+        owner = bisect(wrapped_positions(x, self.cell, self.pbc), np.ones(len(x)), comm.size)
+        self.ids = np.nonzero(owner == comm.rank)[0]
+        self.x = x[self.ids].copy()
+        self.types = np.asarray(types_i, dtype=np.int32)[self.ids]
+        w = np.ones(len(x)) if weights_i is None else np.asarray(weights_i, float)
+        self.w = w[self.ids]
+        self.n_builds = 0
+        self._find_ghosts()
+
+    # -- ghosts ----------------------------------------------------------------------
+    def _find_ghosts(self) -> None:
+        """Send every rank the owned atoms within reach of its box (collective)."""
+        comm, n_own = self.comm, len(self.x)
+        xw = wrapped_positions(self.x, self.cell, self.pbc)
+        box = (xw.min(axis=0), xw.max(axis=0)) if n_own else None
+        boxes = comm.allgather(box)
+        shifts = _image_shifts(self.cell, self.pbc)
+        send_idx = []
+        for q, other in enumerate(boxes):
+            if q == comm.rank or other is None or n_own == 0:
+                send_idx.append(np.zeros(0, dtype=np.int64))
+                continue
+            near = np.zeros(n_own, dtype=bool)
+            for s in shifts:  # every periodic image of the owned atoms
+                d = np.maximum(other[0] - (xw + s), 0.0) + np.maximum((xw + s) - other[1], 0.0)
+                near |= np.einsum("ic,ic->i", d, d) < self.reach ** 2
+            send_idx.append(np.nonzero(near)[0])
+        got = comm.alltoall([(self.ids[i], self.types[i], self.w[i]) for i in send_idx])
+        self._send_idx = send_idx
+        self._send_all = np.concatenate(send_idx)
+        self._send_counts = np.array([len(i) for i in send_idx], dtype=np.int64)
+        self._recv_counts = np.array([len(g[0]) for g in got], dtype=np.int64)
+        self.ghost_ids = np.concatenate([g[0] for g in got]).astype(np.int64)
+        self.types_local = np.concatenate([self.types] + [g[1] for g in got]).astype(np.int32)
+        self.w_local = np.concatenate([self.w, np.zeros(len(self.ghost_ids))])
+        self.nlist = NeighborList(self.potential.cutoff, self.skin)
+        ghost = np.concatenate([np.zeros(n_own, np.int32), np.ones(len(self.ghost_ids), np.int32)])
+        self.nlist.exclude_within(ghost, 1)
+        self.xg = self._forward()
+        self._x_found = self.x.copy()
+        self.n_builds += 1
+
+    def _forward(self) -> np.ndarray:
+        """The current positions of this rank's ghosts, from their owners."""
+        return self.comm.alltoallv(self.x[self._send_all], self._send_counts, self._recv_counts)
+
+    @property
+    def n_ghosts(self) -> int:
+        return len(self.ghost_ids)
+
+    # -- evaluation ------------------------------------------------------------------
+    def energy_gradient(self, x_own) -> tuple[float, np.ndarray]:
+        """The whole system's energy and this rank's part of its gradient (n_own, 3)
+        at owned positions ``x_own`` (every rank calls it together)."""
+        self.x = np.ascontiguousarray(x_own, dtype=float).reshape(-1, 3)
+        moved = len(self.x) and np.max(np.abs(self.x - self._x_found)) > 0.5 * self.skin
+        if self.comm.any(bool(moved)):
+            self._find_ghosts()
+        else:
+            self.xg = self._forward()
+        xl = np.concatenate([self.x, self.xg])
+        self.nlist.update(xl, self.cell, self.pbc)
+        ev = self.potential.compute(self.nlist, xl, self.types_local, self.w_local,
+                                    energies=False)
+        n_own = len(self.x)
+        f = ev.forces_ic[:n_own].copy()
+        back = self.comm.alltoallv(ev.forces_ic[n_own:], self._recv_counts, self._send_counts)
+        np.add.at(f, self._send_all, back)
+        return self.comm.sum(float(ev.energy)), -f
+
+    def gather(self, values_i=None) -> np.ndarray:
+        """Per-atom rows of every rank, (n_atoms, ...), on every rank (default: the
+        positions): to write, never during a solve."""
+        v = self.x if values_i is None else np.asarray(values_i)
+        parts = self.comm.allgather((self.ids, v))
+        out = np.empty((self.n_atoms,) + v.shape[1:], dtype=v.dtype)
+        for ids, rows in parts:
+            out[ids] = rows
+        return out
+
+
+
+
+def _image_shifts(cell, pbc) -> np.ndarray:
+    """Cartesian shifts (k, 3) of the periodic images next to the cell, itself first."""
+    axes = [(-1, 0, 1) if p else (0,) for p in pbc]
+    n = np.array(sorted(itertools.product(*axes), key=lambda t: sum(map(abs, t))), dtype=float)
+    return n @ cell
