@@ -50,6 +50,9 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
         assert step["emitted"][0] == step["emitted"][1]
         assert step["atoms"][0] == step["atoms"][1]
     assert any(s["n_adapt"][0] for s in out["steps"]) and out["steps"][-1]["emitted"][0]
+    # the model the adaptivity rebuilt is split anew by cost: balanced to a few atoms
+    assert out["steps"][-1]["atoms"][0] > out["steps"][0]["atoms"][0]
+    assert max(out["costs_after"]) - min(out["costs_after"]) < 0.02 * max(out["costs_after"])
     # every coupling scheme, with a pre-crack, periodic z and three atomistic disks
     assert sorted(out["schemes"]) == ["bgfc", "bqce", "qce", "qce-gfc", "qcf"]
     for name, case in out["schemes"].items():

@@ -45,6 +45,10 @@ out["steps"] = [{"E": [a.energy, b.energy], "it": [a.iterations, b.iterations],
                  "emitted": [a.emitted, b.emitted], "atoms": [a.n_atomistic, b.n_atomistic]}
                 for a, b in recs]
 out["U_max"] = float(np.abs(serial.model.U_nc - shared.model.U_nc).max())
+# the decomposition of the model the adaptivity rebuilt, by cost
+m = shared.model
+out["costs_after"] = world.comm.gather(float(
+    m.ATOM_COST * np.sum(m._owner_n == world.rank) + m.ELEMENT_COST * len(m._active_t)))
 same = world.comm.allgather(float(np.abs(shared.model.U_nc).sum()))
 out["replicas_identical"] = len(set(same)) == 1
 # every coupling scheme on a model with a pre-crack (faces, no bonds across it),
