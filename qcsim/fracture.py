@@ -69,7 +69,8 @@ class CrackSpec:
     follow : re-centre distance (default r_core / 2); refine_tol, atomistic_tol :
         curvature tolerances for coarse and atomic-size elements (None: off);
         max_adapt : passes per step.
-    fmax (eV/A), max_steps, method ("lbfgs" or "fire"), precon : solver.
+    fmax (eV/A), max_steps, method ("lbfgs" or "fire"), precon : solver;
+        parallel_precon : "elastic" or "schwarz" on several ranks (RelaxPolicy).
     """
 
     r_core: float = 20.0
@@ -91,6 +92,7 @@ class CrackSpec:
     max_steps: int = 5000
     method: str = "lbfgs"
     precon: bool = True
+    parallel_precon: str = "elastic"
     slip_strain: float | None = 0.1
     slit_cohesion: bool = False
     face_energy: bool = True
@@ -139,7 +141,7 @@ class CrackStudy:
         self.stroh = StrohCrack(self.elastic_constants())  # lab frame, GPa
         self.load = KFieldLoad(self.stroh, self.tip0, Slit(spec.tip_x, spec.crack_row))
         self.solver = RelaxPolicy(fmax=spec.fmax, max_steps=spec.max_steps, method=spec.method,
-                                  precon=spec.precon)
+                                  precon=spec.precon, parallel_precon=spec.parallel_precon)
         adapters = [FollowTip(), FollowDislocations()]
         if spec.refine_tol is not None or spec.atomistic_tol is not None:
             adapters.append(RefineByCurvature())

@@ -50,6 +50,14 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
         assert step["emitted"][0] == step["emitted"][1]
         assert step["atoms"][0] == step["atoms"][1]
     assert any(s["n_adapt"][0] for s in out["steps"]) and out["steps"][-1]["emitted"][0]
+    # the two-level Schwarz preconditioner: symmetric positive definite, the same steps
+    # and events to 1e-8, a few more iterations on this small model
+    a, b, c = out["schwarz_spd"]
+    assert abs(a - b) < 1e-12 * abs(a) and c > 0
+    for step in out["schwarz"]:
+        assert step["conv"] and step["emitted"][0] == step["emitted"][1]
+        assert abs(step["E"][0] - step["E"][1]) < 1e-8 * abs(step["E"][0])
+        assert step["it"][1] <= 2 * step["it"][0] + 5
     # the model the adaptivity rebuilt is split anew by cost: balanced to a few atoms
     assert out["steps"][-1]["atoms"][0] > out["steps"][0]["atoms"][0]
     assert max(out["costs_after"]) - min(out["costs_after"]) < 0.02 * max(out["costs_after"])

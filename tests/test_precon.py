@@ -65,3 +65,38 @@ def test_amg_path_approximates_the_inverse():
     g = np.random.default_rng(0).normal(size=n)
     P = ElasticPreconditioner(K, method="amg")
     assert np.linalg.norm(K @ P(g) - g) < 1e-2 * np.linalg.norm(g)
+
+
+def test_coarse_interpolation_reproduces_linear_fields():
+    from qcsim.solvers.schwarz import coarse_interpolation
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(-50, 50, size=(3000, 2))
+    p = p[np.hypot(*p.T) < 50]  # a disk
+    R0 = coarse_interpolation(p, 80, 3)
+    assert R0.shape == (3 * (R0.shape[0] // 3), 3 * len(p))
+    np.testing.assert_allclose(R0.T @ np.ones(R0.shape[0]), 1.0, atol=1e-12)  # unity
+    # the coarse nodes' values of a linear field, interpolated: the field itself
+    coarse = np.asarray(R0[::3, ::3].todense())  # weights (m, n)
+    xc = np.linalg.lstsq(coarse.T, p, rcond=None)[0]  # coarse node positions
+    field = lambda x: 0.3 + x @ np.array([0.02, -0.01])  # noqa: E731
+    np.testing.assert_allclose(coarse.T @ field(xc), field(p), atol=1e-9)
+
+
+def test_schwarz_preconditioner_is_symmetric_positive_definite(setup):
+    """On one process the two-level operator is K^-1 plus the coarse correction."""
+    from qcsim.parallel import SERIAL
+    from qcsim.solvers.schwarz import SchwarzPreconditioner
+
+    pot, crystal = setup
+    model, _ = build_slab_model(pot, crystal, SlabSetup(r_core=8, r_outer=40))
+    K = model.reference_stiffness()
+    free = ~model.fixed_n
+    M = SchwarzPreconditioner(K, model.mesh.X_nc[free, :2], SERIAL)
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=K.shape[0]), rng.normal(size=K.shape[0])
+    assert abs(a @ M(b) - b @ M(a)) < 1e-10 * abs(a @ M(b))
+    assert a @ M(a) > 0
+    exact = ElasticPreconditioner(K)(a)
+    coarse = M(a) - exact  # the coarse term alone: R0^T K0^-1 R0 a
+    assert a @ coarse > 0

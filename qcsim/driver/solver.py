@@ -33,6 +33,7 @@ class RelaxPolicy:
     max_steps: int = 5000
     method: str = "lbfgs"
     precon: bool = True
+    parallel_precon: str = "elastic"
     fallback: bool = True
     reject_invalid: bool = False
 
@@ -46,7 +47,15 @@ class RelaxPolicy:
         if self._model is not model:
             self._model, self._precon = model, None
         if self._precon is None:
-            self._precon = ElasticPreconditioner(model.reference_stiffness())
+            K = model.reference_stiffness()
+            if model.comm.size > 1 and self.parallel_precon == "schwarz":
+                from qcsim.solvers.schwarz import SchwarzPreconditioner
+
+                free = ~model.fixed_n
+                self._precon = SchwarzPreconditioner(K, model.mesh.X_nc[free, :model.mesh.dim],
+                                                     model.comm)
+            else:
+                self._precon = ElasticPreconditioner(K)
         return self._precon
 
     def relax(self, model, callback=None, where: str = ""):

@@ -59,9 +59,10 @@ def check_restart(deck, ckpt) -> None:
     if differ:
         raise QCSimError(f"{deck.file} does not describe the study of the checkpoint in "
                          f"{ckpt.path}: {', '.join(differ)} differ(s); a restart may change "
-                         "only crack.K, crack.precon, crack.on_failure, adapt, relax and output")
+                         "only crack.K, crack.precon, crack.parallel_precon, crack.on_failure, "
+                         "adapt, relax and output")
     changed = [name for name in ("adapt", "relax", "output") if old[name] != deck[name]]
-    changed += [f"crack.{k}" for k in ("K", "precon", "on_failure")
+    changed += [f"crack.{k}" for k in ("K", "precon", "parallel_precon", "on_failure")
                 if getattr(old["crack"], k) != getattr(deck["crack"], k)]
     if changed:
         log.warning("the deck changes %s from the run that wrote the checkpoint",

@@ -117,7 +117,8 @@ def crack_spec(deck, cutoff: float):
                      refine_tol=adapt.refine_tol, atomistic_tol=adapt.atomistic_tol,
                      max_adapt=adapt.max_passes,
                      fmax=fmax_of(deck), max_steps=relax.max_steps, method=method_of(deck),
-                     precon=crack.precon, slip_strain=adapt.slip_strain,
+                     precon=crack.precon, parallel_precon=crack.parallel_precon,
+                     slip_strain=adapt.slip_strain,
                      slit_cohesion=crack.precrack_cohesion, face_energy=crack.face_energy)
 
 

@@ -45,6 +45,17 @@ out["steps"] = [{"E": [a.energy, b.energy], "it": [a.iterations, b.iterations],
                  "emitted": [a.emitted, b.emitted], "atoms": [a.n_atomistic, b.n_atomistic]}
                 for a, b in recs]
 out["U_max"] = float(np.abs(serial.model.U_nc - shared.model.U_nc).max())
+# the same steps with the two-level Schwarz preconditioner (each rank its part + coarse)
+from dataclasses import replace  # noqa: E402
+
+schwarz = CrackStudy(pot, crystal, replace(spec, parallel_precon="schwarz"), comm=world)
+recs_s = [schwarz.step(f * K_G) for f in (0.6, 0.7, 0.8, 0.9)]
+out["schwarz"] = [{"E": [a.energy, c.energy], "it": [a.iterations, c.iterations],
+                   "emitted": [a.emitted, c.emitted], "conv": c.converged}
+                  for (a, _), c in zip(recs, recs_s)]
+M = schwarz.solver.preconditioner(schwarz.model)
+g1, g2 = rng.normal(size=M.n), rng.normal(size=M.n)
+out["schwarz_spd"] = [float(g1 @ M(g2)), float(g2 @ M(g1)), float(g1 @ M(g1))]
 # the decomposition of the model the adaptivity rebuilt, by cost
 m = shared.model
 out["costs_after"] = world.comm.gather(float(

@@ -90,6 +90,12 @@ class CrackSettings:
     K: KSteps = param(Mapping(KSteps, "crack.K"), doc="the load steps: start, end, step, unit")
     precon: bool = param(Bool(), True,
                          doc="precondition L-BFGS with the elastic stiffness of the mesh")
+    parallel_precon: str = param(Choice(("elastic", "schwarz")), "elastic",
+                                 doc="the preconditioner on several ranks: elastic (the whole "
+                                     "stiffness factorised on every rank: the path of a "
+                                     "one-process run) or schwarz (each rank its part plus a "
+                                     "coarse problem: scales with the ranks; see "
+                                     "docs/parallel.md)")
     precrack_cohesion: bool = param(Bool(), False,
                                     doc="whether atoms on the two faces of the pre-crack "
                                         "(behind the tip) interact; false: they do not, as the "

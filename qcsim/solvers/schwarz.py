@@ -1,0 +1,104 @@
+"""A two-level additive Schwarz preconditioner for a model shared by several ranks.
+
+On P ranks the elastic stiffness K of the free degrees of freedom is split by
+the nodes' positions into P parts (recursive coordinate bisection); each rank
+factorises the block of its part grown by one layer of neighbours in K (the
+*overlap*) and a coarse problem common to all, the Galerkin projection
+``K_0 = R_0 K R_0^T`` of K onto the piecewise-linear functions of a coarse
+triangulation of the nodes.  One application is
+
+    z = sum_p R_p^T K_p^-1 R_p g  +  R_0^T K_0^-1 R_0 g,
+
+each rank computing its own term of the sum (a solve of about n / P unknowns
+instead of n), the terms summed over the ranks (the same bits on every rank),
+and the coarse term, small, computed by every rank.  The operator is symmetric
+positive definite, as L-BFGS needs of its initial inverse Hessian; the coarse
+level carries the long-wavelength displacements that the local solves cannot
+see, so that the iteration count stays bounded as P grows.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from qcsim.parallel.partition import bisect
+from qcsim.solvers.precon import ElasticPreconditioner
+
+__all__ = ["SchwarzPreconditioner", "coarse_interpolation"]
+
+
+class SchwarzPreconditioner:
+    """``z = M^-1 g`` on the ranks of ``comm`` (every rank calls it with the same g).
+
+    Parameters
+    ----------
+    K : (n, n) sparse stiffness of the free degrees of freedom.
+    points_nd : (n / k, d) position of the node of every k consecutive unknowns.
+    comm : the ranks; each owns one part.
+    coarse_per_part : about this many coarse nodes per part (at least 64 in all).
+    """
+
+    def __init__(self, K, points_nd, comm, coarse_per_part: int = 32, shift: float = 1e-8):
+        K = sp.csr_matrix(K)
+        points = np.asarray(points_nd, dtype=float)
+        n, n_nodes = K.shape[0], len(points)
+        k = n // n_nodes
+        self.comm = comm
+        part = bisect(points, np.ones(n_nodes), comm.size)
+        mine = np.repeat(part == comm.rank, k)
+        # one layer of overlap: the unknowns coupled to this part's in K
+        grown = mine | (abs(K) @ mine.astype(float) > 0)
+        self.local = np.nonzero(grown)[0]
+        self.local_solve = ElasticPreconditioner(K[self.local][:, self.local], shift=shift)
+        R0 = coarse_interpolation(points, max(64, coarse_per_part * comm.size), k)
+        K0 = (R0 @ K @ R0.T).tocsc()
+        self.R0 = R0.tocsr()
+        self.coarse_solve = ElasticPreconditioner(K0, method="lu", shift=shift)
+        self.n = n
+        self.sizes = comm.allgather(len(self.local))
+
+    def __call__(self, g: np.ndarray) -> np.ndarray:
+        g = np.asarray(g, dtype=np.float64)
+        z = np.zeros(self.n)
+        z[self.local] = self.local_solve(g[self.local])
+        z = self.comm.replicated_sum(z)
+        return z + self.R0.T @ self.coarse_solve(self.R0 @ g)
+
+
+def coarse_interpolation(points_nd, n_coarse: int, k: int) -> sp.csr_matrix:
+    """(k m, k n) restriction onto the piecewise-linear functions of a Delaunay
+    triangulation of about ``n_coarse`` coarse nodes (a regular grid over the
+    points' box, kept where it has points nearby, and the box's corners): row
+    ``k c + a`` holds the weights of coarse node c's shape function at every
+    node, for component a."""
+    from scipy.spatial import Delaunay
+
+    p = np.asarray(points_nd, dtype=float)
+    d = p.shape[1]
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    span = np.maximum(hi - lo, 1e-12)
+    h = (np.prod(span) / max(n_coarse, 1)) ** (1.0 / d)
+    axes = [np.linspace(lo[a], hi[a], max(int(np.ceil(span[a] / h)), 1) + 1) for a in range(d)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+    from scipy.spatial import cKDTree
+
+    near = cKDTree(p).query(grid, distance_upper_bound=h)[0] < h  # where the body is
+    corners = np.array(np.meshgrid(*[(lo[a], hi[a]) for a in range(d)],
+                                   indexing="ij")).reshape(d, -1).T
+    coarse = np.unique(np.concatenate([grid[near], corners]), axis=0)
+    tri = Delaunay(coarse)
+    s = tri.find_simplex(p)
+    inside = s >= 0
+    s = np.where(inside, s, 0)
+    T = tri.transform[s]
+    b = np.einsum("nij,nj->ni", T[:, :d], p - T[:, d])
+    bary = np.column_stack([b, 1.0 - b.sum(axis=1)])
+    verts = tri.simplices[s]
+    if not inside.all():  # points outside the hull (none with the corners): nearest node
+        nearest = cKDTree(coarse).query(p[~inside])[1]
+        bary[~inside] = 0.0
+        bary[~inside, 0] = 1.0
+        verts[~inside, 0] = nearest
+    rows = np.repeat(np.arange(len(p)), d + 1)
+    W = sp.csr_matrix((bary.ravel(), (verts.ravel(), rows)), shape=(len(coarse), len(p)))
+    return sp.kron(W, sp.identity(k), format="csr")
