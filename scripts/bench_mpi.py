@@ -335,7 +335,8 @@ def steps(a) -> None:
     pot = make_potential("eam/alloy", file=str(resolve_potential_file("Cu_mishin1.eam.alloy")),
                          elements=["Cu"])
     crystal = Crystal("fcc", 3.615, ((1, 1, -2), (1, 1, 1), (1, -1, 0)), "Cu")
-    spec = CrackSpec(r_core=a.R if a.fa else a.core, r_outer=a.R, max_steps=20000)
+    spec = CrackSpec(r_core=a.R if a.fa else a.core, r_outer=a.R, max_steps=20000,
+                     parallel_precon=a.precon)
     shared = CrackStudy(pot, crystal, spec, comm=world)
     serial = CrackStudy(pot, crystal, spec) if world.rank == 0 else None
     K_G = griffith_K(shared.stroh, convert_surface_energy(1.2395, "J/m^2"))
@@ -364,6 +365,26 @@ def steps(a) -> None:
             print(f"| {f:.3f} | {b.n_dof:,} | {r.iterations} / {b.iterations} | {t_1:.2f} s | "
                   f"{t_p:.2f} s | {t_1 / t_p:.2f} | {abs(r.energy - b.energy) / abs(r.energy):.1e}"
                   f" | {events} |", flush=True)
+    # one evaluation of the model the last step left (after an emission: the grown
+    # atomistic region), both ways, interleaved
+    U = shared.model.U_nc.copy()
+    t_p, t_1 = [], []
+    for _ in range(a.reps):
+        world.comm.Barrier()
+        t = time.perf_counter()
+        shared.model.energy_gradient(U)
+        world.comm.Barrier()
+        t_p.append(time.perf_counter() - t)
+        if world.rank == 0:
+            t = time.perf_counter()
+            serial.model.energy_gradient(U)
+            t_1.append(time.perf_counter() - t)
+        world.idle_barrier()
+    if world.rank == 0:
+        print(f"\nenergy + gradient of the last model ({shared.model.n_dof:,} dof, "
+              f"{len(shared.model.regions.atoms):,} atoms): one process {min(t_1) * 1e3:.1f} ms, "
+              f"{world.size} ranks {min(t_p) * 1e3:.1f} ms, speed-up {min(t_1) / min(t_p):.2f} "
+              f"(best of {a.reps})")
 
 
 def main():
@@ -380,6 +401,9 @@ def main():
     st.add_argument("--core", type=float, default=25.0)
     st.add_argument("--fa", action="store_true", help="fully atomistic (r_core = R)")
     st.add_argument("--K", type=float, nargs="+", default=[0.60, 0.61])
+    st.add_argument("--precon", choices=("elastic", "schwarz"), default="elastic",
+                    help="crack.parallel_precon")
+    st.add_argument("--reps", type=int, default=5)
     tb = sub.add_parser("table", help="the decomposition at scale (one process)")
     tb.add_argument("--atoms", type=float, default=1e7)
     tb.add_argument("--max-parts", type=int, default=1024)
