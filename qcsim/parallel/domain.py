@@ -83,7 +83,11 @@ class AtomDomain:
                 send_idx.append(np.zeros(0, dtype=np.int64))
                 continue
             near = np.zeros(n_own, dtype=bool)
-            for s in shifts:  # every periodic image of the owned atoms
+            for s in shifts:  # every periodic image of the owned atoms near the other box
+                gap = np.maximum(other[0] - (box[1] + s), 0.0) + \
+                    np.maximum((box[0] + s) - other[1], 0.0)
+                if gap @ gap >= self.reach ** 2:
+                    continue
                 d = np.maximum(other[0] - (xw + s), 0.0) + np.maximum((xw + s) - other[1], 0.0)
                 near |= np.einsum("ic,ic->i", d, d) < self.reach ** 2
             send_idx.append(np.nonzero(near)[0])
