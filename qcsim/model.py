@@ -230,13 +230,23 @@ class QCModel:
         F = np.empty((len(w), 3, 3))
         gather_deformation_gradients(np.ascontiguousarray(U_nc, dtype=np.float64), T_ta,
                                      grad_tad, F)
-        W, P, _ = self.cb.evaluate(F)
         G = np.zeros((self.mesh.n_nodes, 3))
-        scatter_stresses(P, w, T_ta, grad_tad, G)
         if self._owner_n is not None:  # several ranks: this rank's elements
             if not self._any_continuum:  # fully atomistic: nothing to sum
                 return 0.0, G
-            return self._replicated(float(w @ W), G)
+            try:
+                W, P, _ = self.cb.evaluate(F)
+            except OutOfRangeError:  # the others wait in the sum: a NaN tells them
+                E, _ = self._replicated(float("nan"), G)
+                raise
+            scatter_stresses(P, w, T_ta, grad_tad, G)
+            E, G = self._replicated(float(w @ W), G)
+            if np.isnan(E):
+                raise OutOfRangeError("a deformation gradient outside the Cauchy-Born range "
+                                      "(an element of another rank)")
+            return E, G
+        W, P, _ = self.cb.evaluate(F)
+        scatter_stresses(P, w, T_ta, grad_tad, G)
         return self.comm.sum(float(w @ W)), G
 
     def _active_elements(self):

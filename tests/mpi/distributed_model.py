@@ -56,6 +56,15 @@ out["schwarz"] = [{"E": [a.energy, c.energy], "it": [a.iterations, c.iterations]
 M = schwarz.solver.preconditioner(schwarz.model)
 g1, g2 = rng.normal(size=M.n), rng.normal(size=M.n)
 out["schwarz_spd"] = [float(g1 @ M(g2)), float(g2 @ M(g1)), float(g1 @ M(g1))]
+# a trial state outside the Cauchy-Born range in an element of rank 1 only: every rank
+# gets the infinite energy of an invalid state (no rank left waiting in the sum)
+m = shared.model
+t = world.bcast(int(m._active_t[len(m._active_t) // 2]) if world.rank == 1 else None, root=1)
+bad = m.U_nc.copy()
+a, b = m.mesh.elements_ta[t][:2]
+bad[a] = m.mesh.X_nc[b] - m.mesh.X_nc[a] + bad[b]  # node a onto node b: a flat element
+E_bad, G_bad = m.energy_gradient(bad)
+out["invalid_state"] = world.comm.gather([E_bad, bool(np.isnan(G_bad).all())])
 # the decomposition of the model the adaptivity rebuilt, by cost
 m = shared.model
 out["costs_after"] = world.comm.gather(float(
