@@ -103,13 +103,6 @@ class QCModel:
     #: in the partition: 5.4 against 0.75 microseconds per evaluation, R = 1000 A crack
     ATOM_COST, ELEMENT_COST = 1.0, 0.15
 
-    @property
-    def vector_comm(self):
-        """The communicator of the solvers' vectors: the state and the gradient are
-        replicated on every rank (each rank evaluates its share and the shares are
-        summed), so the solvers' dot products and norms are local: SERIAL."""
-        return SERIAL
-
     def _partition(self) -> None:
         """Split the atoms (the defect-free set) and the elements that carry continuum
         energy over the ranks by recursive coordinate bisection of their cost."""

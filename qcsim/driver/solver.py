@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qcsim.parallel import SERIAL
 from qcsim.solvers import fire, lbfgs
 from qcsim.solvers.precon import ElasticPreconditioner
 
@@ -40,6 +41,7 @@ class RelaxPolicy:
     def __post_init__(self):
         self._model = None
         self._precon = None
+        self._split_of = (None, None)  # (model, DofSplit)
 
     def preconditioner(self, model):
         """The elastic preconditioner of ``model`` (built at its first use, kept while
@@ -58,31 +60,61 @@ class RelaxPolicy:
                 self._precon = ElasticPreconditioner(K)
         return self._precon
 
+    def split(self, model):
+        """This rank's part of the unknowns of a model shared by several ranks (kept while
+        the model is the same object), or None on one rank."""
+        if model.comm.size == 1:
+            return None
+        if self._split_of[0] is not model:
+            from qcsim.parallel.dofs import DofSplit
+
+            free = ~model.fixed_n
+            points = model.mesh.X_nc[free, :model.mesh.dim]
+            self._split_of = (model, DofSplit(model.comm, points))
+        return self._split_of[1]
+
     def relax(self, model, callback=None, where: str = ""):
         """Relax ``model`` in place from its displacements; the solver's result.
 
         ``callback(k, energy, forces) -> stop?`` may end it early; ``where``
-        prefixes the log line of a fallback ("K = ... MPa*sqrt(m)")."""
-        fun = model.objective()
+        prefixes the log line of a fallback ("K = ... MPa*sqrt(m)").  On several
+        ranks the solver holds this rank's part of every vector (:meth:`split`);
+        the model gets its whole state at each evaluation."""
+        fun, x0, comm = model.objective(), model.get_dofs(), SERIAL
+        precon = self.preconditioner(model) if self.precon and not (
+            model.scheme.force_based or self.method == "fire") else None
+        split = self.split(model)
+        if split is not None:
+            fun, x0, comm = _on_parts(fun, split), split.part(x0), model.comm
+            if precon is not None:
+                whole = precon
+                precon = lambda g: split.part(whole(split.full(g)))  # noqa: E731
         if self.reject_invalid:
-            fun = _rejecting_invalid(fun, model.n_dof)
+            fun = _rejecting_invalid(fun, len(x0))
         if model.scheme.force_based or self.method == "fire":
-            res = fire(fun, model.get_dofs(), fmax=self.fmax, max_steps=self.max_steps,
-                       callback=callback, comm=model.vector_comm)
+            res = fire(fun, x0, fmax=self.fmax, max_steps=self.max_steps,
+                       callback=callback, comm=comm)
         else:
-            precon = self.preconditioner(model) if self.precon else None
-            res = lbfgs(fun, model.get_dofs(), fmax=self.fmax, max_steps=self.max_steps,
-                        precon=precon, callback=callback, comm=model.vector_comm)
+            res = lbfgs(fun, x0, fmax=self.fmax, max_steps=self.max_steps,
+                        precon=precon, callback=callback, comm=comm)
             if self.fallback and not res.converged and \
                     res.message.startswith("line search failed"):
                 log.info("%sL-BFGS stopped (%s); FIRE continues", f"{where}: " if where else "",
                          res.message)
                 first = res
                 res = fire(fun, res.x, fmax=self.fmax, max_steps=self.max_steps,
-                           callback=callback, comm=model.vector_comm)
+                           callback=callback, comm=comm)
                 res.iterations += first.iterations
-        model.set_dofs(res.x)
+        model.set_dofs(res.x if split is None else split.full(res.x))
         return res
+
+
+def _on_parts(fun, split):
+    """``fun`` of the whole unknowns as a function of this rank's part."""
+    def f(u):
+        e, g = fun(split.full(u))
+        return e, split.part(g)
+    return f
 
 
 def _rejecting_invalid(fun, n_dof: int):

@@ -52,6 +52,10 @@ class Communicator(Protocol):
     def alltoall(self, objs: list) -> list:
         """``objs[q]`` to process q; what every process sent here, in rank order."""
 
+    def allgatherv(self, part: np.ndarray, counts) -> np.ndarray:
+        """Every process's ``part`` (``counts[q]`` entries from process q), joined in
+        rank order, on every process."""
+
     def alltoallv(self, send: np.ndarray, send_counts, recv_counts) -> np.ndarray:
         """Rows of ``send`` to each process (``send_counts`` rows each, in rank
         order); the rows received (``recv_counts`` from each), in rank order."""
@@ -95,6 +99,9 @@ class SerialComm:
 
     def alltoall(self, objs):
         return list(objs)
+
+    def allgatherv(self, part, counts):
+        return np.array(part, dtype=np.float64)
 
     def alltoallv(self, send, send_counts, recv_counts):
         return np.array(send, dtype=np.float64)

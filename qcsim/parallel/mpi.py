@@ -123,6 +123,16 @@ class MPIComm:
         """Object ``objs[q]`` to rank q; returns what each rank sent here, in rank order."""
         return self.comm.alltoall(objs)
 
+    def allgatherv(self, part, counts) -> np.ndarray:
+        """Every rank's float64 ``part`` (``counts[q]`` entries from rank q), joined in
+        rank order, on every rank."""
+        part = np.ascontiguousarray(part, dtype=np.float64)
+        counts = np.asarray(counts, dtype=np.int64)
+        out = np.empty(int(counts.sum()))
+        displs = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.comm.Allgatherv(part, [out, (counts, displs), self.MPI.DOUBLE])
+        return out
+
     def alltoallv(self, send, send_counts, recv_counts) -> np.ndarray:
         """float64 rows: the first ``send_counts[0]`` rows of ``send`` (k, m) to rank 0,
         the next ``send_counts[1]`` to rank 1, ...; returns the rows received, in rank
