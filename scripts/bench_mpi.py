@@ -280,7 +280,8 @@ def relax_bench(a) -> None:
         r1 = min(r["relax_s"] for r in runs[(code, 1)])
         r2 = min(r["relax_s"] for r in runs[(code, 2)])
         print(f"| {code} | {e1 * 1e3:.1f} ms | {e2 * 1e3:.1f} ms | {e1 / e2:.2f} "
-              f"({e1 / e2 / 2:.0%}) | {r1:.2f} s | {r2:.2f} s | {r1 / r2:.2f} ({r1 / r2 / 2:.0%}) |")
+              f"({e1 / e2 / 2:.0%}) | {r1:.2f} s | {r2:.2f} s | {r1 / r2:.2f} "
+              f"({r1 / r2 / 2:.0%}) |")
     print("\n| code | ranks | iterations | peak memory per rank (MB) |")
     print("|---|---|---|---|")
     for code in ("qcsim", "lammps"):

@@ -52,7 +52,8 @@ class AtomShare:
             self._state = None
         s = self._state
         if s is not None and len(s[0]) == len(x) and np.array_equal(s[1], cell) and \
-                np.array_equal(s[2], pbc) and np.max(np.abs(x - s[0]), initial=0.0) <= 0.5 * self.skin:
+                np.array_equal(s[2], pbc) and \
+                np.max(np.abs(x - s[0]), initial=0.0) <= 0.5 * self.skin:
             return s[3:]
         mine = self.owner_i == self.comm.rank
         near = self._halo(x, cell, pbc, mine)
