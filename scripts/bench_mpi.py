@@ -386,6 +386,10 @@ def steps(a) -> None:
               f"{len(shared.model.regions.atoms):,} atoms): one process {min(t_1) * 1e3:.1f} ms, "
               f"{world.size} ranks {min(t_p) * 1e3:.1f} ms, speed-up {min(t_1) / min(t_p):.2f} "
               f"(best of {a.reps})")
+    rss = world.comm.gather(_peak_rss_mb())
+    if world.rank == 0:
+        print(f"peak memory per rank: {', '.join(f'{m:,.0f}' for m in rss)} MB (rank 0 also "
+              "holds the one-process study)")
 
 
 def main():
