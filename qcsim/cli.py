@@ -235,18 +235,20 @@ def _ranks_per_run(args, size: int) -> int | None:
 
 def _refuse_parallel_launch(args) -> int | None:
     """Exit code 2 when started by an MPI launcher on several ranks for what cannot
-    run there (one line, from rank 0 only), else None; mpi4py is not imported.
+    run there (one line, from rank 0 only), 0 on the other ranks of a command that
+    only prints (validate, info), else None; mpi4py is not imported.
 
-    Under MPI, ``run`` runs several decks side by side on groups of ranks (with
-    mpi4py), a deck of a distributed task (crack) on all the ranks of its group
-    together; a group with no deck, and ``trapping``, are refused."""
+    Under MPI, ``run`` runs each deck on all the ranks of its group together
+    (with mpi4py); a group with no deck, and ``trapping``, are refused."""
     import importlib.util
 
     from qcsim.launcher import launch_of
 
     launch = launch_of()
-    if not launch.parallel or args.command not in ("run", "trapping"):
+    if not launch.parallel:
         return None
+    if args.command not in ("run", "trapping"):  # validate, info: rank 0 answers, once
+        return None if launch.rank == 0 else 0
     started = (f"started by an MPI launcher on {launch.size} ranks ({launch.variable}="
                f"{launch.size})")
     decks = getattr(args, "decks", [])

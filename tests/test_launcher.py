@@ -139,3 +139,12 @@ def test_a_busy_folder_is_one_line_from_the_command_line(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "is being written by process" in proc.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [LOCK_NAME]
+
+
+@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="no mpiexec")
+def test_validate_under_mpiexec_answers_once(tmp_path):
+    proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "qcsim", "validate",
+                           str(DECK)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(": OK (task relax") == 1, proc.stdout
