@@ -94,6 +94,11 @@ class AtomDomain:
         got = comm.alltoall([(self.ids[i], self.types[i], self.w[i]) for i in send_idx])
         self._send_idx = send_idx
         self._send_all = np.concatenate(send_idx)
+        # the ghost forces coming back, summed per owned atom (an atom may be a ghost
+        # of several ranks): the rows in atom order, each atom's first row
+        self._back_order = np.argsort(self._send_all, kind="stable")
+        self._back_atoms, self._back_first = np.unique(self._send_all[self._back_order],
+                                                       return_index=True)
         self._send_counts = np.array([len(i) for i in send_idx], dtype=np.int64)
         self._recv_counts = np.array([len(g[0]) for g in got], dtype=np.int64)
         self.ghost_ids = np.concatenate([g[0] for g in got]).astype(np.int64)
@@ -131,7 +136,9 @@ class AtomDomain:
         n_own = len(self.x)
         f = ev.forces_ic[:n_own].copy()
         back = self.comm.alltoallv(ev.forces_ic[n_own:], self._recv_counts, self._send_counts)
-        np.add.at(f, self._send_all, back)
+        if len(back):
+            f[self._back_atoms] += np.add.reduceat(back[self._back_order], self._back_first,
+                                                   axis=0)
         return self.comm.sum(float(ev.energy)), -f
 
     def gather(self, values_i=None) -> np.ndarray:
