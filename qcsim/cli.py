@@ -16,7 +16,6 @@ from qcsim.errors import QCSimError
 from qcsim.tasks.console import Terminated, fail as _fail
 from qcsim.tasks.console import running as _running
 
-
 __all__ = ["main", "build_parser"]
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,8 @@ examples:
   qcsim run crack.yaml --restart out/results.h5   continue a crack study from its checkpoint
   qcsim run deck.yaml --overwrite              replace the outputs of an earlier run
   qcsim run a.yaml b.yaml c.yaml               several decks, one after the other, and a summary
-  mpiexec -n 4 qcsim run a.yaml b.yaml c.yaml d.yaml   the same side by side on 4 ranks
+  mpiexec -n 4 qcsim run deck.yaml             one simulation on 4 ranks
+  mpiexec -n 4 qcsim run a.yaml b.yaml c.yaml d.yaml   four decks side by side on 4 ranks
   qcsim info                                   version, tasks, potential styles
 
 exit codes: 0 success, 2 bad deck or input, 3 not converged (results kept,

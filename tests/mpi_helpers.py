@@ -41,3 +41,15 @@ def environment(**extra) -> dict:
     env.pop("QCSIM_ABORT_AFTER", None)
     env.update(extra)
     return env
+
+
+def run_script(script, ranks: int, cwd) -> dict:
+    """Run ``script`` under ``mpiexec -n ranks``; the JSON line rank 0 printed last."""
+    import json
+
+    proc = subprocess.run(mpiexec(ranks) + [sys.executable, str(script)], capture_output=True,
+                          text=True, timeout=600, cwd=cwd, env=environment(OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["ranks"] == ranks
+    return out

@@ -6,9 +6,6 @@ one-process evaluation to round-off.  A relaxation runs on distributed atoms
 repeats the serial one: the same iterations, the same positions to round-off."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +13,7 @@ import pytest
 
 pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install -e '.[mpi]')")
 
-from mpi_helpers import environment, mpiexec  # noqa: E402
+from mpi_helpers import run_script  # noqa: E402
 
 SCRIPT = Path(__file__).parent / "mpi" / "distributed_calculator.py"
 
@@ -50,12 +47,7 @@ def test_the_halo_is_every_atom_within_reach_of_an_owned_one():
 
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_calculator_on_several_ranks_equals_one_process(ranks, tmp_path):
-    proc = subprocess.run(mpiexec(ranks) + [sys.executable, str(SCRIPT)], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path,
-                          env=environment(OMP_NUM_THREADS="1"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["ranks"] == ranks
+    out = run_script(SCRIPT, ranks, tmp_path)
     for name, case in out["cases"].items():
         for prop in ("energy", "forces", "energies", "stress", "stresses"):
             if prop in case:

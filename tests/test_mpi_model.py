@@ -4,7 +4,6 @@ cutoff + skin, the shares are summed, and a crack study run this way repeats the
 one-process run to round-off: the same iterations, adaptivity and events."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install -e '.[mpi]')")
 
-from mpi_helpers import environment, mpiexec  # noqa: E402
+from mpi_helpers import environment, mpiexec, run_script  # noqa: E402
 
 SCRIPT = Path(__file__).parent / "mpi" / "distributed_model.py"
 
@@ -33,12 +32,7 @@ def test_partition_balances_cost():
 
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
-    proc = subprocess.run(mpiexec(ranks) + [sys.executable, str(SCRIPT)], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path,
-                          env=environment(OMP_NUM_THREADS="1"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["ranks"] == ranks
+    out = run_script(SCRIPT, ranks, tmp_path)
     assert min(out["n_owned_atoms"]) > 0.8 * max(out["n_owned_atoms"])  # balanced
     assert out["energy_rel"] < 1e-13
     assert out["gradient_max"] < 1e-12 * max(out["gradient_scale"], 1.0)
