@@ -174,22 +174,20 @@ class Calculator(ASECalculator):
         ev = self.potential.compute(nlist, xl, self.types_of(atoms)[local], w_local,
                                     energies=energies, virials=virials)
         n = len(x_ic)
-        parts = [(1,), (n, 3), (3, 3)] + [(n,)] * energies + [(n, 6)] * virials
-        sizes = [int(np.prod(p)) for p in parts]
-        buf = np.zeros(sum(sizes))
-        views = [v.reshape(p) for v, p in zip(np.split(buf, np.cumsum(sizes)[:-1]), parts)]
-        views[0][0] = ev.energy
-        views[1][local] = ev.forces_ic
-        if ev.virial_cc is not None:
-            views[2][...] = ev.virial_cc
+        energy, forces, virial = np.array([ev.energy]), np.zeros((n, 3)), ev.virial_cc
+        forces[local] = ev.forces_ic
+        parts = [energy, forces, virial]
         if energies:
-            views[3][local[owned]] = ev.energies_i[owned]
+            parts.append(np.zeros(n))
+            parts[-1][local[owned]] = ev.energies_i[owned]
         if virials:
-            views[-1][local] = ev.virial_i6
-        buf = self.comm.replicated_sum(buf)
-        views = [v.reshape(p) for v, p in zip(np.split(buf, np.cumsum(sizes)[:-1]), parts)]
-        return (float(views[0][0]), views[1], views[2], views[3] if energies else None,
-                views[-1] if virials else None, ev)
+            parts.append(np.zeros((n, 6)))
+            parts[-1][local] = ev.virial_i6
+        summed = self.comm.replicated_sum(np.concatenate([a.ravel() for a in parts]))
+        ends = np.cumsum([a.size for a in parts])[:-1]
+        parts = [b.reshape(a.shape) for a, b in zip(parts, np.split(summed, ends))]
+        return (float(parts[0][0]), parts[1], parts[2], parts[3] if energies else None,
+                parts[-1] if virials else None, ev)
 
 
 def _type_table(species) -> np.ndarray | None:

@@ -230,7 +230,7 @@ class QCModel:
             try:
                 W, P, _ = self.cb.evaluate(F)
             except OutOfRangeError:  # the others wait in the sum: a NaN tells them
-                E, _ = self._replicated(float("nan"), G)
+                self._replicated(float("nan"), G)
                 raise
             scatter_stresses(P, w, T_ta, grad_tad, G)
             E, G = self._replicated(float(w @ W), G)

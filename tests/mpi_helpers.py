@@ -2,6 +2,7 @@
 environment free of an outer launcher's variables."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,8 +46,6 @@ def environment(**extra) -> dict:
 
 def run_script(script, ranks: int, cwd) -> dict:
     """Run ``script`` under ``mpiexec -n ranks``; the JSON line rank 0 printed last."""
-    import json
-
     proc = subprocess.run(mpiexec(ranks) + [sys.executable, str(script)], capture_output=True,
                           text=True, timeout=600, cwd=cwd, env=environment(OMP_NUM_THREADS="1"))
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -39,15 +39,18 @@ class RelaxPolicy:
     reject_invalid: bool = False
 
     def __post_init__(self):
-        self._model = None
+        self._model = None  # what follows is kept for this model
         self._precon = None
-        self._split_of = (None, None)  # (model, DofSplit)
+        self._split = None
+
+    def _for(self, model) -> None:
+        if self._model is not model:
+            self._model, self._precon, self._split = model, None, None
 
     def preconditioner(self, model):
         """The elastic preconditioner of ``model`` (built at its first use, kept while
         the model is the same object)."""
-        if self._model is not model:
-            self._model, self._precon = model, None
+        self._for(model)
         if self._precon is None:
             K = model.reference_stiffness()
             if model.comm.size > 1 and self.parallel_precon == "schwarz":
@@ -65,13 +68,13 @@ class RelaxPolicy:
         the model is the same object), or None on one rank."""
         if model.comm.size == 1:
             return None
-        if self._split_of[0] is not model:
+        self._for(model)
+        if self._split is None:
             from qcsim.parallel.dofs import DofSplit
 
             free = ~model.fixed_n
-            points = model.mesh.X_nc[free, :model.mesh.dim]
-            self._split_of = (model, DofSplit(model.comm, points))
-        return self._split_of[1]
+            self._split = DofSplit(model.comm, model.mesh.X_nc[free, :model.mesh.dim])
+        return self._split
 
     def relax(self, model, callback=None, where: str = ""):
         """Relax ``model`` in place from its displacements; the solver's result.

@@ -55,7 +55,6 @@ class SchwarzPreconditioner:
         self.R0 = R0.tocsr()
         self.coarse_solve = ElasticPreconditioner(K0, method="lu", shift=shift)
         self.n = n
-        self.sizes = comm.allgather(len(self.local))
 
     def __call__(self, g: np.ndarray) -> np.ndarray:
         g = np.asarray(g, dtype=np.float64)
@@ -71,7 +70,7 @@ def coarse_interpolation(points_nd, n_coarse: int, k: int) -> sp.csr_matrix:
     points' box, kept where it has points nearby, and the box's corners): row
     ``k c + a`` holds the weights of coarse node c's shape function at every
     node, for component a."""
-    from scipy.spatial import Delaunay
+    from scipy.spatial import Delaunay, cKDTree
 
     p = np.asarray(points_nd, dtype=float)
     d = p.shape[1]
@@ -80,8 +79,6 @@ def coarse_interpolation(points_nd, n_coarse: int, k: int) -> sp.csr_matrix:
     h = (np.prod(span) / max(n_coarse, 1)) ** (1.0 / d)
     axes = [np.linspace(lo[a], hi[a], max(int(np.ceil(span[a] / h)), 1) + 1) for a in range(d)]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
-    from scipy.spatial import cKDTree
-
     near = cKDTree(p).query(grid, distance_upper_bound=h)[0] < h  # where the body is
     corners = np.array(np.meshgrid(*[(lo[a], hi[a]) for a in range(d)],
                                    indexing="ij")).reshape(d, -1).T
