@@ -73,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "OUTDIR/<deck name>")
     p_run.add_argument("--ranks-per-run", type=int, default=None, metavar="N",
                        help="under MPI: ranks per group; each group runs its share of the "
-                            "decks, on its first rank while the others wait (one simulation "
-                            "on several ranks is not available yet; default 1)")
+                            "decks, each deck as one simulation on all the ranks of its "
+                            "group (default: every rank for one deck, 1 for several)")
     p_run.add_argument("--summary", metavar="FILE", default=None,
                        help="with several decks: where the summary table goes (default "
                             "OUTDIR/summary.tsv with -o, else results/summary.tsv)")
@@ -255,7 +255,7 @@ def _refuse_parallel_launch(args) -> int | None:
     rpr = _ranks_per_run(args, launch.size) or 1
     if args.command == "trapping" or importlib.util.find_spec("mpi4py") is None:
         why = ("qcsim trapping runs on one process" if args.command == "trapping" else
-               "mpi4py, which runs several decks side by side, is not installed "
+               "mpi4py, which runs one simulation on several ranks, is not installed "
                "(pip install -e \".[mpi]\", docs/parallel.md)")
         message = (f"{started}, but {why}: every rank would run the whole problem and write "
                    "the same files. Nothing was run; start it without mpirun/mpiexec/srun "

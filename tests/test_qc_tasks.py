@@ -1,6 +1,7 @@
 """QC tasks from decks: patch-test and qc-relax end to end, XDMF frames, malformed QC decks."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -147,6 +148,12 @@ def test_qc_relax_decks(tmp_path, capsys, deck_name, n_voids):
         m = dict(f["model"].attrs)
         assert m["n_voids"] == n_voids and m["n_inverted"] == 0
         assert m["n_atoms"] < m["n_nodes"] < m["n_sites"]
+        comment = " ".join(line.lstrip("# ") for line in
+                           (DECKS / deck_name).read_text().splitlines() if line.startswith("#"))
+        header = re.search(r"(\d+) nodes of which (\d+) are atoms", comment)
+        assert header or deck_name != "cu_qc_vacancy.yaml"
+        if header:  # the deck's comment tells the model a user will get
+            assert (m["n_nodes"], m["n_atoms"]) == tuple(map(int, header.groups()))
         assert m["n_dof"] == 3 * int(np.sum(~f["model/fixed"][:]))
         U = f["final/displacement"][:]
         assert U.shape == (m["n_nodes"], 3) and f["frames/00000/displacement"].shape == U.shape

@@ -1,7 +1,8 @@
 """Where potential files are looked for.
 
-A name that is not an existing path is searched, in order, in the folders of
-``QCSIM_POTENTIALS`` (``os.pathsep``-separated) and in the potentials shipped
+A name that is not an absolute path is searched, first match wins, in the
+deck's folder (for a deck), the current directory, the folders of
+``QCSIM_POTENTIALS`` (``os.pathsep``-separated) and the potentials shipped
 with qcsim (``qcsim/data/potentials``).
 """
 from __future__ import annotations
