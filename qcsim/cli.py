@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from qcsim.errors import QCSimError
+from qcsim.parallel.threads import one_blas_thread
 from qcsim.tasks.console import Terminated, fail as _fail
 from qcsim.tasks.console import running as _running
 
@@ -287,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     if refused is not None:
         return refused
     try:
-        return COMMANDS[args.command](args)
+        with one_blas_thread():
+            return COMMANDS[args.command](args)
     except (QCSimError, Terminated) as exc:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
