@@ -8,14 +8,20 @@ rank holds an array over all atoms; the whole set exists only when the domain
 is made (from the positions every rank starts with) and when
 :meth:`~AtomDomain.gather` collects it to write.
 
-One evaluation (:meth:`~AtomDomain.energy_gradient`), as LAMMPS does it:
+One evaluation (:meth:`~AtomDomain.energy_gradient`), as LAMMPS does it with
+``newton on``:
 
 1. *forward*: every rank sends the current positions of the atoms that are
    ghosts elsewhere to the ranks that hold them (one ``Alltoallv``);
-2. the unchanged kernels run on owned + ghost atoms, the ghosts weightless, so
-   each atom's energy is counted on its owner only (the neighbour list leaves
-   out the pairs of two ghosts, which would add zeros);
-3. *reverse*: the forces on ghosts go back to their owners, which add them to
+2. the unchanged kernels run on owned + ghost atoms, and every pair is counted
+   on one rank only: the neighbour list leaves out the pairs of two ghosts, and
+   of a pair of an owned atom and a ghost it keeps only those whose owned atom
+   comes first in a fixed scrambled order of the atoms (the rank that owns the
+   ghost keeps the others), which shares the pairs across a cut evenly;
+3. for EAM, the ghosts' partial densities go back to their owners (reverse),
+   which complete their own and compute the embedding; the embedding
+   derivatives go out to the ghosts (forward); the pair forces follow;
+4. *reverse*: the forces on ghosts go back to their owners, which add them to
    their own (one ``Alltoallv``); the energy is summed over the ranks.
 
 The ghosts are found again, collectively, once any atom has moved more than
@@ -103,10 +109,12 @@ class AtomDomain:
         self._recv_counts = np.array([len(g[0]) for g in got], dtype=np.int64)
         self.ghost_ids = np.concatenate([g[0] for g in got]).astype(np.int64)
         self.types_local = np.concatenate([self.types] + [g[1] for g in got]).astype(np.int32)
-        self.w_local = np.concatenate([self.w, np.zeros(len(self.ghost_ids))])
+        self.w_local = np.concatenate([self.w] + [g[2] for g in got])
         self.nlist = NeighborList(self.potential.cutoff, self.skin)
         ghost = np.concatenate([np.zeros(n_own, np.int32), np.ones(len(self.ghost_ids), np.int32)])
         self.nlist.exclude_within(ghost, 1)
+        self.nlist.filter_pairs(_one_side(ghost.astype(bool),
+                                          _scrambled(np.concatenate([self.ids, self.ghost_ids]))))
         self.xg = self._forward()
         self._x_found = self.x.copy()
         self.n_builds += 1
@@ -132,14 +140,32 @@ class AtomDomain:
         xl = np.concatenate([self.x, self.xg])
         self.nlist.update(xl, self.cell, self.pbc)
         ev = self.potential.compute(self.nlist, xl, self.types_local, self.w_local,
-                                    energies=False)
-        n_own = len(self.x)
-        f = ev.forces_ic[:n_own].copy()
-        back = self.comm.alltoallv(ev.forces_ic[n_own:], self._recv_counts, self._send_counts)
-        if len(back):
-            f[self._back_atoms] += np.add.reduceat(back[self._back_order], self._back_first,
-                                                   axis=0)
+                                    energies=False, halo=self)
+        f = ev.forces_ic[:self.n_own].copy()
+        self.complete(ev.forces_ic, f)
         return self.comm.sum(float(ev.energy)), -f
+
+    # -- the exchanges a potential asks for (the ``halo`` of its compute) --------------
+    @property
+    def n_own(self) -> int:
+        return len(self.x)
+
+    def complete(self, values_l, out=None) -> None:
+        """Add the ghosts' rows of ``values_l`` (owned rows, then ghosts) to their
+        owners' rows, in ``values_l`` or in ``out`` (reverse exchange, collective)."""
+        out = values_l if out is None else out
+        back = self.comm.alltoallv(np.ascontiguousarray(values_l[self.n_own:]),
+                                   self._recv_counts, self._send_counts)
+        if len(back):
+            out[self._back_atoms] += np.add.reduceat(back[self._back_order], self._back_first,
+                                                     axis=0)
+
+    def share(self, values_l) -> None:
+        """Set the ghosts' rows of ``values_l`` to their owners' values (forward
+        exchange, collective)."""
+        values_l[self.n_own:] = self.comm.alltoallv(
+            np.ascontiguousarray(values_l[:self.n_own][self._send_all]),
+            self._send_counts, self._recv_counts)
 
     def gather(self, values_i=None) -> np.ndarray:
         """Per-atom rows of every rank, (n_atoms, ...), on every rank (default: the
@@ -152,6 +178,22 @@ class AtomDomain:
         return out
 
 
+
+
+def _scrambled(ids) -> np.ndarray:
+    """A fixed order of the atoms unrelated to their positions: the global index times
+    an odd constant, modulo 2^64 (a bijection, so no two atoms tie)."""
+    return np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+
+
+def _one_side(ghost_l, key_l):
+    """The pair filter of a rank: of a pair of an owned atom and a ghost, keep it when
+    the owned atom's key is the smaller (the ghost's owner keeps the others)."""
+    def keep(a, b):
+        ga, gb = ghost_l[a], ghost_l[b]
+        own, other = np.where(ga, b, a), np.where(ga, a, b)
+        return (ga == gb) | (key_l[own] < key_l[other])
+    return keep
 
 
 def _image_shifts(cell, pbc) -> np.ndarray:

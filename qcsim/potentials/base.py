@@ -68,11 +68,12 @@ class Potential(Protocol):
 
     def compute(self, nlist, x_ic: np.ndarray, types_i: np.ndarray,
                 weights_i: np.ndarray | None = None,
-                energies: bool = True, virials: bool = False) -> Evaluation:
+                energies: bool = True, virials: bool = False, halo=None) -> Evaluation:
         """Weighted energy, forces, virial (and per-site energies and virials).
 
         ``nlist`` must be up to date for ``x_ic`` (see NeighborList.update).
-        ``types_i`` indexes ``species``; ``weights_i`` defaults to ones.
+        ``types_i`` indexes ``species``; ``weights_i`` defaults to ones.  ``halo``:
+        this rank's share of a distributed system (:class:`qcsim.parallel.domain.AtomDomain`).
         """
         ...
 

@@ -100,7 +100,7 @@ class EAMBase:
                                pair)
 
     def compute(self, nlist, x_ic, types_i, weights_i=None, energies=True,
-                virials=False) -> Evaluation:
+                virials=False, halo=None) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies and virials.
 
         Parameters
@@ -111,7 +111,17 @@ class EAMBase:
         weights_i : (n,) weights w_i, or None for all ones.
         energies : also return the unweighted per-site energies E_i.
         virials : also return the per-site virials of the weighted energy.
+        halo : this rank's share of a distributed system (see
+            :class:`qcsim.parallel.domain.AtomDomain`): the sites after ``halo.n_own``
+            are ghosts, every listed pair is this rank's alone, and the densities
+            and embedding derivatives are completed across the ranks, as LAMMPS
+            does (``halo.complete(rho_i)`` adds the ghosts' partial densities to
+            their owners', ``halo.share(values_i)`` gives the ghosts their owners'
+            values).  The energy is then this rank's part of the whole.
         """
+        if halo is not None and (energies or virials):
+            raise ValueError("per-site energies and virials of a distributed system "
+                             "are not computed")
         t, ws = self.tables, self._ws
         x_ic, types_i, weights_i, offsets_e, j_n = prepare(
             nlist, x_ic, types_i, weights_i, self.cutoff, t.ntypes)
@@ -126,10 +136,15 @@ class EAMBase:
             _kernel.density(x_ec, type_e, offsets_e, j_n, self._dens_tab, t.ntypes, t.nr,
                             rdr, cutsq, rho_e)
         rho_i = nlist.fold(rho_e, out=ws.get("rho_i", n))
-        F_i, Fp_i = np.empty(n), ws.get("Fp_i", n)
-        if n:
-            _kernel.embed(rho_i, types_i, self._frho_tab, t.nrho, 1.0 / t.drho, t.rhomax,
-                          F_i, Fp_i)
+        m = n if halo is None else halo.n_own  # the sites whose embedding is computed here
+        if halo is not None:
+            halo.complete(rho_i)
+        F_i, Fp_i = np.zeros(n), ws.get("Fp_i", n)
+        if m:
+            _kernel.embed(rho_i[:m], types_i[:m], self._frho_tab, t.nrho, 1.0 / t.drho,
+                          t.rhomax, F_i[:m], Fp_i[:m])
+        if halo is not None:
+            halo.share(Fp_i)
 
         weighted = weights_i is not None
         if weighted:

@@ -99,7 +99,7 @@ class PairPotential:
         return smin
 
     def compute(self, nlist, x_ic, types_i=None, weights_i=None, energies=True,
-                virials=False) -> Evaluation:
+                virials=False, halo=None) -> Evaluation:
         """Weighted energy, forces, virial and (optionally) per-site energies and virials.
 
         Parameters
@@ -110,6 +110,9 @@ class PairPotential:
         weights_i : (n,) weights w_i, or None for all ones.
         energies : also return the unweighted per-site energies E_i.
         virials : also return the per-site virials of the weighted energy.
+        halo : this rank's share of a distributed system, every listed pair its own
+            (see :meth:`qcsim.potentials.eam.EAMBase.compute`); a pair potential
+            needs nothing from the other ranks.
         """
         if self.ntypes == 1:
             types_i = None
