@@ -22,7 +22,7 @@ A build: :func:`wrap_fractional` (sites in a given, ideally spatial, order),
 cell).  The distance sweep of the last two is C in ``neighbors_simd.pxd``.
 """
 from libc.math cimport sqrt
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 from neighbors_simd cimport qcsim_init_lanes, qcsim_simd_select, qcsim_sweep
 
@@ -627,6 +627,34 @@ def drop_pairs_between(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] group_e,
                 gj = group_e[j_n[k]]
                 if (ge == a and gj == b) or (ge == b and gj == a):
                     continue
+                j_n[out] = j_n[k]
+                out += 1
+            start = offsets_e[e + 1]
+            offsets_e[e + 1] = out
+    return out
+
+
+def keep_one_side(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] owner_e,
+                  const i32[::1] ghost_i, const uint64_t[::1] key_i):
+    """Of each listed pair of a site with ``ghost_i`` 0 and one with ``ghost_i`` 1,
+    keep it only when the first site's key is the smaller (the rank that owns the
+    other keeps the others), in place as :func:`drop_pairs_between`.  Returns the
+    new number of pairs."""
+    cdef Py_ssize_t e, n_ext = offsets_e.shape[0] - 1
+    cdef i64 k, start, out = 0
+    cdef i32 a, b, ga
+    with nogil:
+        start = offsets_e[0]
+        for e in range(n_ext):
+            a = owner_e[e]
+            ga = ghost_i[a]
+            for k in range(start, offsets_e[e + 1]):
+                b = owner_e[j_n[k]]
+                if ga != ghost_i[b]:
+                    if ga == 0 and key_i[a] > key_i[b]:
+                        continue
+                    if ga != 0 and key_i[b] > key_i[a]:
+                        continue
                 j_n[out] = j_n[k]
                 out += 1
             start = offsets_e[e + 1]

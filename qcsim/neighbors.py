@@ -107,7 +107,7 @@ class NeighborList:
         self._order_i = np.zeros(0, np.int32)  # sites in the last build's bin order
         self._exclude = None  # (group_i, a, b): no pairs between groups a and b
         self._within = None  # (group_i, a): no pairs of two sites of group a
-        self._pair_filter = None  # f(site_a, site_b) -> mask of the pairs to keep
+        self._one_side = None  # (ghost_i, key_i): pairs across a cut counted on one side
 
     def exclude_between(self, group_i, a: int = 1, b: int = 2) -> None:
         """Leave out of the list every pair of a site in group ``a`` with one in group
@@ -130,12 +130,15 @@ class NeighborList:
             (np.ascontiguousarray(group_i, dtype=np.int32), int(a), int(a))
         self._key = None
 
-    def filter_pairs(self, keep) -> None:
-        """After every later build, keep only the pairs for which ``keep(site_a, site_b)``
-        (two (n_pairs,) site arrays) is True, in their order (None removes the filter):
-        the pairs a rank of a distributed system counts (:mod:`qcsim.parallel.domain`).
-        Takes effect at the next :meth:`update`, which is forced to rebuild."""
-        self._pair_filter = keep
+    def keep_one_side(self, ghost_i, key_i) -> None:
+        """Of every later build's pairs of a site with ``ghost_i`` 0 and one with 1,
+        keep only those whose first site has the smaller ``key_i`` (uint64): the pairs
+        across a cut that this rank of a distributed system counts, the other rank
+        counting the rest (:mod:`qcsim.parallel.domain`; None removes it).  Takes
+        effect at the next :meth:`update`, which is forced to rebuild."""
+        self._one_side = None if ghost_i is None else (
+            np.ascontiguousarray(ghost_i, dtype=np.int32),
+            np.ascontiguousarray(key_i, dtype=np.uint64))
         self._key = None
 
     def reset(self) -> None:
@@ -292,12 +295,11 @@ class NeighborList:
                 if len(group_i) != n:
                     raise ValueError(f"exclusion groups for {len(group_i)} sites, list of {n}")
                 n_pairs = _k.drop_pairs_between(offsets_e, j_buf, group_i[bins.owner_e], a, b)
-        if self._pair_filter is not None and n_pairs:
-            row_p = np.repeat(np.arange(n_ext), np.diff(offsets_e))
-            keep = self._pair_filter(bins.owner_e[row_p], bins.owner_e[j_buf[:n_pairs]])
-            n_pairs = int(np.count_nonzero(keep))
-            j_buf[:n_pairs] = j_buf[:len(keep)][keep]
-            offsets_e[1:] = np.cumsum(np.bincount(row_p[keep], minlength=n_ext))
+        if self._one_side is not None:
+            ghost_i, key_i = self._one_side
+            if len(ghost_i) != n or len(key_i) != n:
+                raise ValueError(f"one-side labels for {len(ghost_i)} sites, list of {n}")
+            n_pairs = _k.keep_one_side(offsets_e, j_buf, bins.owner_e, ghost_i, key_i)
         self.owner_e, self.shift_ec, self.primary_i = bins.owner_e, bins.shift_ec, bins.primary_i
         self.offsets_e, self.j_n = offsets_e, j_buf[:n_pairs]
 

@@ -360,3 +360,31 @@ def test_exclusion_drops_exactly_the_pairs_between_two_groups(seed):
     cut.exclude_between(None)  # lifting the exclusion forces a rebuild with every pair
     assert cut.update(x, cell, pbc)
     assert sorted(pairs_of(cut, x, r_max)) == sorted(pairs_of(full, x, r_max))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pairs_across_a_cut_are_kept_on_exactly_one_side(seed):
+    """Two ranks' lists of the same atoms (each its own atoms, the other's as ghosts):
+    every pair of the whole list is in exactly one of them."""
+    rng = np.random.default_rng(seed)
+    cell = random_cell(rng)
+    pbc = rng.integers(0, 2, size=3).astype(bool)
+    x = random_positions(rng, cell, 150)
+    side = rng.integers(0, 2, size=len(x)).astype(np.int32)
+    key = rng.permutation(len(x)).astype(np.uint64)
+    full = sorted(pairs_of(built(x, cell, pbc, 3.0, 0.5), x, 3.5 * (1 - 1e-9)))
+    seen = []
+    for ghost in (side, 1 - side):
+        nl = NeighborList(3.0, 0.5)
+        nl.exclude_within(ghost, 1)
+        nl.keep_one_side(ghost, key)
+        nl.update(x, cell, pbc)
+        assert_layout(nl, x)
+        mine = pairs_of(nl, x, 3.5 * (1 - 1e-9))
+        for a, b, *_ in mine:  # a pair across the cut: the owned atom has the smaller key
+            if ghost[a] != ghost[b]:
+                own, other = (a, b) if ghost[a] == 0 else (b, a)
+                assert key[own] < key[other]
+        seen += mine
+    assert sorted(seen) == full
+    assert any(side[a] != side[b] for a, b, *_ in full)  # there is a cut

@@ -113,8 +113,7 @@ class AtomDomain:
         self.nlist = NeighborList(self.potential.cutoff, self.skin)
         ghost = np.concatenate([np.zeros(n_own, np.int32), np.ones(len(self.ghost_ids), np.int32)])
         self.nlist.exclude_within(ghost, 1)
-        self.nlist.filter_pairs(_one_side(ghost.astype(bool),
-                                          _scrambled(np.concatenate([self.ids, self.ghost_ids]))))
+        self.nlist.keep_one_side(ghost, _scrambled(np.concatenate([self.ids, self.ghost_ids])))
         self.xg = self._forward()
         self._x_found = self.x.copy()
         self.n_builds += 1
@@ -184,16 +183,6 @@ def _scrambled(ids) -> np.ndarray:
     """A fixed order of the atoms unrelated to their positions: the global index times
     an odd constant, modulo 2^64 (a bijection, so no two atoms tie)."""
     return np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-
-
-def _one_side(ghost_l, key_l):
-    """The pair filter of a rank: of a pair of an owned atom and a ghost, keep it when
-    the owned atom's key is the smaller (the ghost's owner keeps the others)."""
-    def keep(a, b):
-        ga, gb = ghost_l[a], ghost_l[b]
-        own, other = np.where(ga, b, a), np.where(ga, a, b)
-        return (ga == gb) | (key_l[own] < key_l[other])
-    return keep
 
 
 def _image_shifts(cell, pbc) -> np.ndarray:
