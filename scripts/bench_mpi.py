@@ -40,7 +40,8 @@ owned per rank, ghosts per rank, the halo's share of a rank's evaluation, and
 the bytes one evaluation moves per rank: a model shared by the ranks (the crack
 and QC models, the calculator: the gradient of every atom reduced on rank 0 and
 broadcast) and the distributed atoms of a relaxation (parallel.domain: the
-positions of the ghosts forward, their forces back, 48 bytes a ghost).
+positions of the ghosts forward, their EAM densities back and embedding derivatives
+forward, their forces back: 64 bytes a ghost).
 """
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def table(a) -> None:
             today = 2 * 8 * (3 * N + 1)
             print(f"| {P:,} | {owned.mean():,.0f} ({owned.min():,}-{owned.max():,}) | "
                   f"{g.mean():,.0f} / {g.max():,} | {share:.1%} | {today / 1e6:,.0f} MB | "
-                  f"{48 * g.max() / 1e6:,.2f} MB |", flush=True)
+                  f"{64 * g.max() / 1e6:,.2f} MB |", flush=True)
             P *= 2
 
 
