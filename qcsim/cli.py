@@ -27,6 +27,7 @@ examples:
   qcsim run input_decks/cu_vacancy.yaml        run it (results in results/cu_vacancy/)
   qcsim run deck.yaml -o out/                  choose the output folder
   qcsim run crack.yaml --restart out/results.h5   continue a crack study from its checkpoint
+  qcsim run a.yaml b.yaml --resume                 take every deck up where it was left
   qcsim run deck.yaml --overwrite              replace the outputs of an earlier run
   qcsim run a.yaml b.yaml c.yaml               several decks, one after the other, and a summary
   mpiexec -n 4 qcsim run deck.yaml             one simulation on 4 ranks
@@ -85,10 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--restart", metavar="RESULTS", default=None,
                        help="continue from the checkpoint in this results file (task crack; "
                             "the deck must describe the same study)")
-    p_run.add_argument("--overwrite", action="store_true",
+    again = p_run.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true",
                        help="replace the outputs of an earlier run in the output folder "
                             "(without it, a folder that holds results is left untouched "
                             "and the run refused)")
+    again.add_argument("--resume", action="store_true",
+                       help="take every deck up where an earlier run of this command left "
+                            "it: a crack study continues from the checkpoint in its output "
+                            "folder, a finished run is kept and not run again, a deck "
+                            "without results starts (a resubmitted batch job)")
     verbosity = p_run.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true",
                            help="print warnings only (and no progress bar)")
@@ -148,7 +155,7 @@ def cmd_run(args) -> int:
     except MPIUnavailable as exc:  # one line for the whole job
         return _fail(str(exc), exc.exit_code) if launch_of().rank == 0 else exc.exit_code
     args.ranks_per_run = _ranks_per_run(args, comm.size)
-    if len(args.decks) > 1 or comm.size > 1 or args.summary is not None:
+    if len(args.decks) > 1 or comm.size > 1 or args.summary is not None or args.resume:
         from qcsim.tasks.campaign import run_campaign
 
         return run_campaign(args, comm)

@@ -353,3 +353,36 @@ def test_cleavage_crack_whose_front_lies_in_no_slip_plane(tmp_path, capsys):
         steps = h5["steps"]
         assert steps["converged"][:].all() and steps["advanced"][:].any()
         assert not steps["emitted"][:].any()
+
+
+def test_resume_takes_every_deck_up_where_it_was_left(tmp_path, capsys):
+    """A resubmitted batch job: the same decks with --resume continue a stopped study
+    from its checkpoint, keep a finished run, start a deck that had not started and one
+    whose run left only its log; without --resume the job is refused."""
+    relax = (Path(__file__).parent.parent / "input_decks" / "cu_vacancy.yaml").read_text()
+    study = write(tmp_path, "study.yaml", SMALL.replace("end: 0.44", "end: 0.42"))
+    done = write(tmp_path, "done.yaml", relax)
+    out = tmp_path / "camp"
+    code, _, err = run_cli(["run", "-q", study, done, "-o", out], capsys)
+    assert code == 0, err
+    finished = (out / "done" / "results.h5").stat().st_mtime_ns
+    write(tmp_path, "study.yaml", SMALL)  # the rest of the study: one more load step
+    new = write(tmp_path, "new.yaml", relax)
+    halted = write(tmp_path, "halted.yaml", relax)
+    (out / "halted").mkdir()
+    (out / "halted" / "run.log").write_text("a run stopped before its outputs appeared\n")
+    decks = [study, done, new, halted]
+    code, _, err = run_cli(["run", "-q", *decks, "-o", out], capsys)
+    assert code == 2 and "--resume" in err
+    code, text, err = run_cli(["run", "-q", *decks, "-o", out, "--resume"], capsys)
+    assert code == 0, err
+    with h5py.File(out / "study" / "results.h5") as h5:
+        assert list(h5["steps/step"][:]) == [1, 2, 3]
+        assert h5["run"].attrs["restart_step"] == 2
+    assert (out / "done" / "results.h5").stat().st_mtime_ns == finished  # kept, not rerun
+    for name in ("new", "halted"):
+        with h5py.File(out / name / "results.h5") as h5:
+            assert h5.attrs["task"] == "relax"
+    rows = [line.split("\t") for line in (out / "summary.tsv").read_text().splitlines()]
+    status = {Path(r[0]).stem: r[rows[0].index("status")] for r in rows[1:]}
+    assert status == {"study": "ok", "done": "done earlier", "new": "ok", "halted": "ok"}

@@ -364,9 +364,11 @@ def test_sigterm_to_mpiexec_stops_every_deck_with_a_checkpoint(tmp_path):
     assert all(f"[{deck}] step 1/" in text for deck in decks)
     assert proc.returncode == 143, err
     assert err.splitlines() == ["qcsim: error: terminated by SIGTERM: 2 deck(s) stopped, 0 not "
-                                "started; the summary says how to continue each"]
+                                "started; continue them all with the same command and "
+                                "--resume (the summary says how to continue each alone)"]
     rows = summary(tmp_path / "results" / "summary.tsv")
     assert [(r["status"], r["exit"]) for r in rows] == [("stopped", "143")] * 2
+    done_at = {}
     for deck, row in zip(decks, rows):
         out = tmp_path / "results" / deck.stem
         assert row["outcome"].startswith("terminated by SIGTERM after load step ")
@@ -377,6 +379,7 @@ def test_sigterm_to_mpiexec_stops_every_deck_with_a_checkpoint(tmp_path):
             done = int(ck.attrs["step_index"])
             assert ck.attrs["valid"] and 1 <= done < 201 and ck.attrs["n_steps"] == done
         assert not list(out.glob(".partial-*")) and not (out / ".qcsim-lock").exists()
+        done_at[deck.stem] = done
     # the checkpoint continues, serially: two more load steps
     end = f"end: {0.4 + 0.0005 * (done + 1):.4f}"
     write(tmp_path, "b.yaml", LONG.replace("end: 0.5000", end))
@@ -386,6 +389,17 @@ def test_sigterm_to_mpiexec_stops_every_deck_with_a_checkpoint(tmp_path):
     with h5py.File(tmp_path / "results" / "b" / "results.h5") as h5:
         assert list(h5["steps/step"][:]) == list(range(1, done + 3))
         assert h5["steps/converged"][:].all()
+    # the job resubmitted with --resume: a continues from its checkpoint (two more steps),
+    # b is at the end of its (shortened) deck already
+    end = f"end: {0.4 + 0.0005 * (done_at['a'] + 1):.4f}"
+    write(tmp_path, "a.yaml", LONG.replace("end: 0.5000", end))
+    resumed = qcsim(2, "run", "-q", *map(str, decks), "--resume", cwd=tmp_path, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    with h5py.File(tmp_path / "results" / "a" / "results.h5") as h5:
+        assert list(h5["steps/step"][:]) == list(range(1, done_at["a"] + 3))
+        assert h5["run"].attrs["restart_step"] == done_at["a"]
+    rows = summary(tmp_path / "results" / "summary.tsv")  # the resumed job's table
+    assert [(r["status"], r["exit"]) for r in rows] == [("ok", "0")] * 2
 
 
 def test_sigterm_stops_one_deck_run_on_two_ranks_at_one_point(tmp_path):

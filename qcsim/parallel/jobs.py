@@ -50,8 +50,9 @@ STUCK_AFTER = 3.0
 @dataclass
 class JobResult:
     """How one job ended: ``code`` is its exit code (None: not started), ``status``
-    one of ``ok``, ``stopped`` (a signal, or another job's failure), ``not
-    started``, or a failure (``not converged``, ``failed``, ...)."""
+    one of ``ok``, ``done earlier`` (nothing left to do), ``stopped`` (a signal, or
+    another job's failure), ``not started``, or a failure (``not converged``,
+    ``failed``, ...)."""
 
     index: int
     code: int | None
@@ -64,7 +65,7 @@ class JobResult:
 
     @property
     def failed(self) -> bool:
-        return self.status not in ("ok", "stopped", "not started")
+        return self.status not in ("ok", "done earlier", "stopped", "not started")
 
 
 class JobState:

@@ -27,7 +27,7 @@ from typing import Sequence
 
 from qcsim.errors import QCSimError
 from qcsim.tasks.console import Terminated, fail, one_line, running
-from qcsim.tasks.runner import output_dir_for, refuse_to_overwrite
+from qcsim.tasks.runner import output_dir_for, refuse_to_overwrite, resume_point
 
 __all__ = ["Entry", "Campaign", "plan_campaign", "summary_lines", "write_summary",
            "SUMMARY_NAME", "run_campaign"]
@@ -38,11 +38,16 @@ COLUMNS = ("deck", "task", "output", "rank", "exit", "status", "wall_s", "outcom
 
 @dataclass(frozen=True)
 class Entry:
-    """One deck of the campaign: its file (as given), task and output folder."""
+    """One deck of the campaign: its file (as given), task and output folder; with
+    ``--resume``, the results file it continues from, or what its folder holds when
+    it is done already (then it is not run)."""
 
     file: str
     task: str
     output: Path
+    restart: Path | None = None
+    done: str | None = None
+    fresh: bool = False  # --resume starts it again over what a stopped run left
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,11 @@ def _load(file: str):
 
 def plan_campaign(files: Sequence[str], outdir: str | Path | None = None,
                   summary: str | Path | None = None, overwrite: bool = False,
-                  restart: str | Path | None = None) -> Campaign:
+                  restart: str | Path | None = None, resume: bool = False) -> Campaign:
     """Validate every deck of ``files`` and plan their outputs; raise one QCSimError
-    (the first bad deck, naming the others) when the campaign cannot run."""
+    (the first bad deck, naming the others) when the campaign cannot run.
+    ``resume``: take every deck up where an earlier run of it stopped
+    (:func:`qcsim.tasks.runner.resume_point`)."""
     decks, bad = [], []
     for file in files:
         try:
@@ -89,19 +96,24 @@ def plan_campaign(files: Sequence[str], outdir: str | Path | None = None,
                              "runs never write one folder; give them different output.dir "
                              "(or file names, with -o); no deck was run")
         seen[key] = file
+        if resume:
+            continue_from, done = resume_point(deck, folder)
+            entries.append(Entry(file, deck.task, folder, continue_from, done,
+                                 fresh=continue_from is None and done is None))
+            continue
         if not overwrite:
             try:
                 refuse_to_overwrite(deck, folder, restart)
             except QCSimError as exc:
-                raise QCSimError(f"{file}: {exc} (for every deck: --overwrite); no deck "
-                                 "was run") from None
+                raise QCSimError(f"{file}: {exc} (for every deck: --overwrite; to continue "
+                                 "where they stopped: --resume); no deck was run") from None
         entries.append(Entry(file, deck.task, folder))
     if summary is None:
         if len(files) == 1:  # one deck: the table is printed, no file written
             return Campaign(tuple(entries), None)
         summary = Path(outdir if outdir is not None else "results") / SUMMARY_NAME
     summary = Path(summary)
-    if summary.exists() and not overwrite:
+    if summary.exists() and not (overwrite or resume):
         raise QCSimError(f"the summary file {summary} exists (an earlier campaign's); choose "
                          "another with --summary FILE or replace it with --overwrite; no "
                          "deck was run")
@@ -169,14 +181,14 @@ def _plan(args, comm):
         try:
             if args.restart is not None and len(args.decks) > 1:
                 raise QCSimError("--restart continues one deck (qcsim run DECK --restart "
-                                 "RESULTS): with several decks each stopped deck's summary "
-                                 "line gives its command")
+                                 "RESULTS); --resume continues every deck from its own "
+                                 "output folder")
             rpr = args.ranks_per_run or 1
             if rpr < 1 or comm.size % rpr:
                 raise QCSimError(f"--ranks-per-run {rpr}: the {comm.size} ranks of this job "
                                  "do not split into groups of that size")
             plan = plan_campaign(args.decks, args.output, args.summary, args.overwrite,
-                                 args.restart)
+                                 args.restart, getattr(args, "resume", False))
         except QCSimError as exc:
             plan = one_line(str(exc))
         except Exception:  # noqa: BLE001 - a bug: its traceback, and no rank left waiting
@@ -242,6 +254,8 @@ def _campaign(args, comm, plan, start) -> int:
 
     def run_one(index, group, stopping) -> JobResult:
         entry = entries[index]
+        if entry.done is not None:  # --resume: this deck's run finished earlier
+            return JobResult(index, 0, "done earlier", f"{entry.output} holds {entry.done}")
         label = f"[{entry.file}] " if parallel else ""
         notes = [f"rank {comm.rank} of {comm.size}: deck {index + 1} of {len(entries)}"] \
             if parallel else []
@@ -268,9 +282,9 @@ def _campaign(args, comm, plan, start) -> int:
                 # one deck may continue from a checkpoint (written on any number of ranks:
                 # the state in it is the whole model's)
                 report = run_deck(deck, entry.output if private is None else private / "out",
-                                  restart=args.restart,
+                                  restart=entry.restart or args.restart,
                                   progress=not (args.quiet or parallel),
-                                  overwrite=args.overwrite, notes=tuple(notes),
+                                  overwrite=args.overwrite or entry.fresh, notes=tuple(notes),
                                   comm=group if together else None)
             if private is not None:
                 return JobResult(index, 0, "ok", report.outcome.message)
@@ -326,5 +340,6 @@ def _campaign(args, comm, plan, start) -> int:
         waiting = sum(r.status == "not started" for r in results)
         what = "interrupted (Ctrl-C)" if code == 130 else "terminated by SIGTERM"
         print(f"qcsim: error: {what}: {stopped} deck(s) stopped, {waiting} not started; "
-              "the summary says how to continue each", file=sys.stderr, flush=True)
+              "continue them all with the same command and --resume (the summary says "
+              "how to continue each alone)", file=sys.stderr, flush=True)
     return code

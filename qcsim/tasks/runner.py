@@ -178,6 +178,26 @@ def previous_run(folder: Path) -> str | None:
     return f"{what} (results.h5 written {when})"
 
 
+def resume_point(deck, folder: Path) -> tuple[Path | None, str | None]:
+    """Where ``qcsim run --resume`` takes ``deck`` up in ``folder``: (its results file,
+    None) to continue a study from the checkpoint in it; (None, what the folder holds)
+    when the deck's run finished there (a task whose outputs appear at the end); (None,
+    None) to start it afresh (nothing there, or a run stopped before anything could
+    be continued: a log, or a study without a checkpoint)."""
+    import h5py
+
+    results = folder / "results.h5"
+    if not results.exists():
+        return None, None
+    if load_tasks()[deck.task].restartable:
+        try:
+            with h5py.File(results, "r") as f:
+                return (results, None) if "checkpoint" in f else (None, None)
+        except OSError:
+            return None, None
+    return None, previous_run(folder)
+
+
 def refuse_to_overwrite(deck, folder: Path, restart: Path | None, flag: str = "run") -> None:
     """A QCSimError when ``folder`` holds an earlier run that this one would replace
     (``restart`` continuing from that folder's own results is not a replacement)."""
