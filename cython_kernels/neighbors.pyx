@@ -636,10 +636,11 @@ def drop_pairs_between(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] group_e,
 
 def keep_one_side(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] owner_e,
                   const i32[::1] ghost_i, const uint64_t[::1] key_i):
-    """Of each listed pair of a site with ``ghost_i`` 0 and one with ``ghost_i`` 1,
-    keep it only when the first site's key is the smaller (the rank that owns the
-    other keeps the others), in place as :func:`drop_pairs_between`.  Returns the
-    new number of pairs."""
+    """The pairs a rank of a distributed system counts, in one pass, in place as
+    :func:`drop_pairs_between`: a pair of two sites with ``ghost_i`` 1 is dropped,
+    and a pair of a site with ``ghost_i`` 0 and one with 1 is kept only when the
+    first site's key is the smaller (the rank that owns the other keeps the
+    others).  Returns the new number of pairs."""
     cdef Py_ssize_t e, n_ext = offsets_e.shape[0] - 1
     cdef i64 k, start, out = 0
     cdef i32 a, b, ga
@@ -655,6 +656,8 @@ def keep_one_side(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] owner_e,
                         continue
                     if ga != 0 and key_i[b] > key_i[a]:
                         continue
+                elif ga != 0:  # two ghosts
+                    continue
                 j_n[out] = j_n[k]
                 out += 1
             start = offsets_e[e + 1]

@@ -131,11 +131,11 @@ class NeighborList:
         self._key = None
 
     def keep_one_side(self, ghost_i, key_i) -> None:
-        """Of every later build's pairs of a site with ``ghost_i`` 0 and one with 1,
-        keep only those whose first site has the smaller ``key_i`` (uint64): the pairs
-        across a cut that this rank of a distributed system counts, the other rank
-        counting the rest (:mod:`qcsim.parallel.domain`; None removes it).  Takes
-        effect at the next :meth:`update`, which is forced to rebuild."""
+        """Keep of every later build the pairs this rank of a distributed system counts
+        (:mod:`qcsim.parallel.domain`; None removes the rule): none of two sites with
+        ``ghost_i`` 1, and of a site with ``ghost_i`` 0 and one with 1, only those whose
+        first site has the smaller ``key_i`` (uint64; the other rank counts the rest).
+        Takes effect at the next :meth:`update`, which is forced to rebuild."""
         self._one_side = None if ghost_i is None else (
             np.ascontiguousarray(ghost_i, dtype=np.int32),
             np.ascontiguousarray(key_i, dtype=np.uint64))

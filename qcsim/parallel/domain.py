@@ -112,7 +112,6 @@ class AtomDomain:
         self.w_local = np.concatenate([self.w] + [g[2] for g in got])
         self.nlist = NeighborList(self.potential.cutoff, self.skin)
         ghost = np.concatenate([np.zeros(n_own, np.int32), np.ones(len(self.ghost_ids), np.int32)])
-        self.nlist.exclude_within(ghost, 1)
         self.nlist.keep_one_side(ghost, _scrambled(np.concatenate([self.ids, self.ghost_ids])))
         self.xg = self._forward()
         self._x_found = self.x.copy()
