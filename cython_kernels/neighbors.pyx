@@ -611,26 +611,49 @@ def moved_beyond(const double[:, ::1] x_ic, const double[:, ::1] x0_ic, double d
     return moved
 
 
+cdef i64 _compact(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] label_e, i32 a, i32 b,
+                  const i32[::1] owner_e, const i32[::1] ghost_i, const uint64_t[::1] key_i,
+                  bint one_side) noexcept nogil:
+    """Drop pairs from the CSR list in place (``j_n`` compacted, ``offsets_e``
+    rewritten); the new number of pairs.  ``one_side``: the rule of
+    :func:`keep_one_side`, else that of :func:`drop_pairs_between`."""
+    cdef Py_ssize_t e, n_ext = offsets_e.shape[0] - 1
+    cdef i64 k, start = offsets_e[0], out = 0
+    cdef i32 s, t, gs, gt
+    for e in range(n_ext):
+        if one_side:
+            s = owner_e[e]
+            gs = ghost_i[s]
+        else:
+            gs = label_e[e]
+        for k in range(start, offsets_e[e + 1]):
+            if one_side:
+                t = owner_e[j_n[k]]
+                gt = ghost_i[t]
+                if gs == gt:
+                    if gs != 0:  # two ghosts
+                        continue
+                elif (key_i[s] > key_i[t]) if gs == 0 else (key_i[t] > key_i[s]):
+                    continue
+            else:
+                gt = label_e[j_n[k]]
+                if (gs == a and gt == b) or (gs == b and gt == a):
+                    continue
+            j_n[out] = j_n[k]
+            out += 1
+        start = offsets_e[e + 1]
+        offsets_e[e + 1] = out
+    return out
+
+
 def drop_pairs_between(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] group_e,
                        i32 a, i32 b):
     """Remove the listed pairs whose entries are in groups ``a`` and ``b`` (either
     order), in place: ``j_n`` is compacted and ``offsets_e`` rewritten.  Returns
     the new number of pairs."""
-    cdef Py_ssize_t e, n_ext = offsets_e.shape[0] - 1
-    cdef i64 k, start, out = 0
-    cdef i32 ge, gj
+    cdef i64 out
     with nogil:
-        start = offsets_e[0]
-        for e in range(n_ext):
-            ge = group_e[e]
-            for k in range(start, offsets_e[e + 1]):
-                gj = group_e[j_n[k]]
-                if (ge == a and gj == b) or (ge == b and gj == a):
-                    continue
-                j_n[out] = j_n[k]
-                out += 1
-            start = offsets_e[e + 1]
-            offsets_e[e + 1] = out
+        out = _compact(offsets_e, j_n, group_e, a, b, group_e, group_e, None, False)
     return out
 
 
@@ -641,25 +664,7 @@ def keep_one_side(i64[::1] offsets_e, i32[::1] j_n, const i32[::1] owner_e,
     and a pair of a site with ``ghost_i`` 0 and one with 1 is kept only when the
     first site's key is the smaller (the rank that owns the other keeps the
     others).  Returns the new number of pairs."""
-    cdef Py_ssize_t e, n_ext = offsets_e.shape[0] - 1
-    cdef i64 k, start, out = 0
-    cdef i32 a, b, ga
+    cdef i64 out
     with nogil:
-        start = offsets_e[0]
-        for e in range(n_ext):
-            a = owner_e[e]
-            ga = ghost_i[a]
-            for k in range(start, offsets_e[e + 1]):
-                b = owner_e[j_n[k]]
-                if ga != ghost_i[b]:
-                    if ga == 0 and key_i[a] > key_i[b]:
-                        continue
-                    if ga != 0 and key_i[b] > key_i[a]:
-                        continue
-                elif ga != 0:  # two ghosts
-                    continue
-                j_n[out] = j_n[k]
-                out += 1
-            start = offsets_e[e + 1]
-            offsets_e[e + 1] = out
+        out = _compact(offsets_e, j_n, owner_e, 0, 0, owner_e, ghost_i, key_i, True)
     return out
