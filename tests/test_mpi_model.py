@@ -48,6 +48,7 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
     # and events to 1e-8, a few more iterations on this small model
     a, b, c = out["schwarz_spd"]
     assert abs(a - b) < 1e-12 * abs(a) and c > 0
+    assert max(out["schwarz_part"]) < 1e-13  # on the parts: the same operator
     for step in out["schwarz"]:
         assert step["conv"] and step["emitted"][0] == step["emitted"][1]
         assert abs(step["E"][0] - step["E"][1]) < 1e-8 * abs(step["E"][0])

@@ -89,7 +89,10 @@ class RelaxPolicy:
         split = self.split(model)
         if split is not None:
             fun, x0, comm = _on_parts(fun, split), split.part(x0), model.comm
-            if precon is not None:
+            if precon is not None and np.array_equal(getattr(precon, "mine", None),
+                                                     split.mine):
+                precon = precon.apply_part  # Schwarz on the parts: no whole vector
+            elif precon is not None:
                 whole = precon
                 precon = lambda g: split.part(whole(split.full(g)))  # noqa: E731
         if self.reject_invalid:

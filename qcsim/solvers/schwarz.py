@@ -56,6 +56,7 @@ class SchwarzPreconditioner:
         for _ in range(overlap):  # the unknowns coupled to the part's in K, layer by layer
             grown = grown | (coupled @ grown.astype(float) > 0)
         self.local = np.nonzero(grown)[0]
+        self.mine = np.nonzero(mine)[0]  # this rank's unknowns, as DofSplit.part has them
         # each unknown's share: 1 / sqrt(how many parts hold it), on both sides of the
         # local solve (symmetric), so that the overlap is not counted twice
         held = comm.replicated_sum(grown.astype(float))
@@ -66,6 +67,46 @@ class SchwarzPreconditioner:
         self.R0 = R0.tocsr()
         self.coarse_solve = ElasticPreconditioner(K0, method="lu", shift=shift)
         self.n = n
+        self._parts(np.repeat(part, k))
+
+    def _parts(self, owner) -> None:
+        """The exchanges of :meth:`apply_part`: which of this rank's unknowns every other
+        rank's local solve needs (one ``alltoall`` of requests)."""
+        comm, rank = self.comm, self.comm.rank
+        where = np.searchsorted(self.mine, self.local)  # the local unknowns that are mine
+        own = owner[self.local] == rank
+        self._own_at = np.nonzero(own)[0]  # rows of the local solve held here
+        self._own_rows = where[own]  # ... and their place in this rank's part
+        others = np.nonzero(~own)[0]
+        by_rank = np.argsort(owner[self.local[others]], kind="stable")
+        self._ghost_at = others[by_rank]  # rows received, rank by rank
+        asked = [self.local[self._ghost_at][owner[self.local[self._ghost_at]] == q]
+                 for q in range(comm.size)]
+        self._recv_counts = np.array([len(a) for a in asked], dtype=np.int64)
+        wanted = comm.alltoall(asked)  # the unknowns of mine that rank q needs
+        self._send_rows = np.searchsorted(self.mine, np.concatenate(wanted)).astype(np.int64)
+        self._send_counts = np.array([len(w) for w in wanted], dtype=np.int64)
+        self._R0_mine = self.R0[:, self.mine].tocsr()
+        self._R0T_mine = self._R0_mine.T.tocsr()
+
+    def apply_part(self, g_part: np.ndarray) -> np.ndarray:
+        """This rank's part of ``M^-1 g`` from this rank's part of g (its unknowns
+        ``mine``, ascending): the local solve gets the overlap's entries from their
+        owners and sends its results there back, and the coarse problem is summed over
+        the ranks, so that no vector over all unknowns is formed (collective)."""
+        comm = self.comm
+        g_part = np.asarray(g_part, dtype=np.float64)
+        g_local = np.empty(len(self.local))
+        g_local[self._own_at] = g_part[self._own_rows]
+        g_local[self._ghost_at] = comm.alltoallv(g_part[self._send_rows], self._send_counts,
+                                                 self._recv_counts)
+        z_local = self.scale * self.local_solve(self.scale * g_local)
+        z = np.zeros(len(self.mine))
+        z[self._own_rows] = z_local[self._own_at]
+        back = comm.alltoallv(z_local[self._ghost_at], self._recv_counts, self._send_counts)
+        np.add.at(z, self._send_rows, back)
+        coarse = comm.replicated_sum(self._R0_mine @ g_part)
+        return z + self._R0T_mine @ self.coarse_solve(coarse)
 
     def __call__(self, g: np.ndarray) -> np.ndarray:
         g = np.asarray(g, dtype=np.float64)

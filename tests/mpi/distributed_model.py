@@ -56,6 +56,11 @@ out["schwarz"] = [{"E": [a.energy, c.energy], "it": [a.iterations, c.iterations]
 M = schwarz.solver.preconditioner(schwarz.model)
 g1, g2 = rng.normal(size=M.n), rng.normal(size=M.n)
 out["schwarz_spd"] = [float(g1 @ M(g2)), float(g2 @ M(g1)), float(g1 @ M(g1))]
+# applied to this rank's part only (what the solver does): this rank's part of M^-1 g
+split = schwarz.solver.split(schwarz.model)
+whole = M(g1)
+out["schwarz_part"] = world.comm.gather(float(
+    np.abs(M.apply_part(split.part(g1)) - split.part(whole)).max() / np.abs(whole).max()))
 # a trial state outside the Cauchy-Born range in an element of rank 1 only: every rank
 # gets the infinite energy of an invalid state (no rank left waiting in the sum)
 m = shared.model
