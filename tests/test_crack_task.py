@@ -374,11 +374,17 @@ def test_resume_takes_every_deck_up_where_it_was_left(tmp_path, capsys):
     decks = [study, done, new, halted]
     code, _, err = run_cli(["run", "-q", *decks, "-o", out], capsys)
     assert code == 2 and "--resume" in err
+    code, _, err = run_cli(["run", "-q", study, "-o", out / "study", "--resume", "--restart",
+                            out / "study" / "results.h5"], capsys)
+    assert code == 2 and "leave out --restart" in err
     code, text, err = run_cli(["run", "-q", *decks, "-o", out, "--resume"], capsys)
     assert code == 0, err
     with h5py.File(out / "study" / "results.h5") as h5:
         assert list(h5["steps/step"][:]) == [1, 2, 3]
         assert h5["run"].attrs["restart_step"] == 2
+    log_text = (out / "study" / "run.log").read_text()  # the first run's lines, then these
+    assert log_text.index("step 2/2") < log_text.index("restarted from") < \
+        log_text.index("step 3/3")
     assert (out / "done" / "results.h5").stat().st_mtime_ns == finished  # kept, not rerun
     for name in ("new", "halted"):
         with h5py.File(out / name / "results.h5") as h5:

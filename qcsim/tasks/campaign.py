@@ -179,6 +179,9 @@ def _plan(args, comm):
     plan = None
     if comm.rank == 0:
         try:
+            if args.restart is not None and getattr(args, "resume", False):
+                raise QCSimError("--resume finds each deck's checkpoint in its own output "
+                                 "folder; leave out --restart")
             if args.restart is not None and len(args.decks) > 1:
                 raise QCSimError("--restart continues one deck (qcsim run DECK --restart "
                                  "RESULTS); --resume continues every deck from its own "

@@ -248,6 +248,12 @@ def _run_deck(deck, outdir, restart, progress, overwrite, notes) -> RunReport:
         refuse_to_overwrite(deck, folder, options.restart)
     root = logging.getLogger("qcsim")
     with OutputStage(folder) as stage:
+        earlier = folder / "run.log"
+        if options.restart is not None and options.restart.resolve().parent == \
+                folder.resolve() and earlier.exists():  # a study continued in its folder:
+            import shutil  # its log goes on after the earlier runs' lines
+
+            shutil.copyfile(earlier, stage.path("run.log"))
         handler = logging.FileHandler(stage.path("run.log"), encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         handler.setLevel(logging.DEBUG)
