@@ -13,6 +13,7 @@ from mpi4py import MPI
 
 from qcsim import Calculator
 from qcsim.parallel.mpi import MPIComm
+from qcsim.testing.lammps import potentials_dir
 from qcsim.solvers import relax
 
 world = MPIComm(MPI.COMM_WORLD)
@@ -20,6 +21,9 @@ PROPS = ("energy", "forces", "stress", "energies", "stresses")
 
 
 def calc(comm=None, style="eam/alloy"):
+    if style == "eam/fs two types":  # Al-Fe (Mendelev), from the LAMMPS package
+        return Calculator(style="eam/fs", file=str(potentials_dir() / "AlFe_mm.eam.fs"),
+                          elements=["Al", "Fe"], comm=comm or MPIComm(MPI.COMM_SELF))
     if style == "lj/cut":
         return Calculator(style="lj/cut", epsilon=0.4, sigma=2.3, cutoff=5.0, comm=comm or
                           MPIComm(MPI.COMM_SELF))
@@ -45,6 +49,11 @@ def systems():
     cluster.arrays["weights"] = rng.uniform(0.0, 1.0, len(cluster))
     yield "weighted cluster", cluster, "eam/alloy"
     yield "pair potential, periodic", box.copy(), "lj/cut"
+    if potentials_dir() is not None and (potentials_dir() / "AlFe_mm.eam.fs").is_file():
+        alloy = bulk("Fe", "bcc", a=2.87, cubic=True).repeat((7, 6, 5))
+        alloy.symbols[rng.random(len(alloy)) < 0.3] = "Al"
+        alloy.rattle(0.05, seed=3)
+        yield "Al-Fe alloy, two types", alloy, "eam/fs two types"
 
 
 out = {"ranks": world.size, "cases": {}}
