@@ -86,13 +86,15 @@ def test_coarse_interpolation_reproduces_linear_fields():
 def test_schwarz_preconditioner_is_symmetric_positive_definite(setup):
     """On one process the two-level operator is K^-1 plus the coarse correction."""
     from qcsim.parallel import SERIAL
+    from qcsim.parallel.dofs import DofSplit
     from qcsim.solvers.schwarz import SchwarzPreconditioner
 
     pot, crystal = setup
     model, _ = build_slab_model(pot, crystal, SlabSetup(r_core=8, r_outer=40))
     K = model.reference_stiffness()
     free = ~model.fixed_n
-    M = SchwarzPreconditioner(K, model.mesh.X_nc[free, :2], SERIAL)
+    M = SchwarzPreconditioner(K, model.mesh.X_nc[free, :2],
+                              DofSplit(SERIAL, model.mesh.X_nc[free, :2]))
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=K.shape[0]), rng.normal(size=K.shape[0])
     assert abs(a @ M(b) - b @ M(a)) < 1e-10 * abs(a @ M(b))

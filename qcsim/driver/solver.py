@@ -58,7 +58,7 @@ class RelaxPolicy:
 
                 free = ~model.fixed_n
                 self._precon = SchwarzPreconditioner(K, model.mesh.X_nc[free, :model.mesh.dim],
-                                                     model.comm)
+                                                     self.split(model))
             else:
                 self._precon = ElasticPreconditioner(K)
         return self._precon
@@ -89,9 +89,8 @@ class RelaxPolicy:
         split = self.split(model)
         if split is not None:
             fun, x0, comm = _on_parts(fun, split), split.part(x0), model.comm
-            if precon is not None and np.array_equal(getattr(precon, "mine", None),
-                                                     split.mine):
-                precon = precon.apply_part  # Schwarz on the parts: no whole vector
+            if hasattr(precon, "apply_part"):  # Schwarz, on the split's parts
+                precon = precon.apply_part
             elif precon is not None:
                 whole = precon
                 precon = lambda g: split.part(whole(split.full(g)))  # noqa: E731

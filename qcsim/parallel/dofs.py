@@ -27,7 +27,7 @@ class DofSplit:
         points = np.asarray(points_nd, dtype=float)
         part = bisect(points, np.ones(len(points)), comm.size)
         owner = np.repeat(part, k)
-        self.comm, self.n = comm, len(owner)
+        self.comm, self.n, self.owner = comm, len(owner), owner  # the rank of every unknown
         self.mine = np.nonzero(owner == comm.rank)[0]
         self.order = np.argsort(owner, kind="stable")  # rank by rank, ascending in each
         self.counts = np.bincount(owner, minlength=comm.size)

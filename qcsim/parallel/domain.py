@@ -98,7 +98,6 @@ class AtomDomain:
                 near |= np.einsum("ic,ic->i", d, d) < self.reach ** 2
             send_idx.append(np.nonzero(near)[0])
         got = comm.alltoall([(self.ids[i], self.types[i], self.w[i]) for i in send_idx])
-        self._send_idx = send_idx
         self._send_all = np.concatenate(send_idx)
         # the ghost forces coming back, summed per owned atom (an atom may be a ghost
         # of several ranks): the rows in atom order, each atom's first row

@@ -19,10 +19,9 @@ chosen, and is left alone.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 
-__all__ = ["one_blas_thread", "with_one_blas_thread", "THREAD_VARIABLES"]
+__all__ = ["one_blas_thread", "THREAD_VARIABLES"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _depth = 0  # nested calls pay for the limit once
@@ -30,31 +29,19 @@ _depth = 0  # nested calls pay for the limit once
 
 @contextlib.contextmanager
 def one_blas_thread():
-    """Context (and decorator): the BLAS thread pools of this process at one thread."""
+    """Context, or decorator (``@one_blas_thread()``): the BLAS thread pools of this
+    process at one thread; nested uses pay for the limit once."""
     global _depth
-    if _depth or any(v in os.environ for v in THREAD_VARIABLES):
-        _depth += 1
-        try:
-            yield
-        finally:
-            _depth -= 1
-        return
-    import numpy  # noqa: F401  (a pool is limited only if its library is loaded)
-    import scipy.linalg.blas  # noqa: F401  (scipy's own OpenBLAS)
-    from threadpoolctl import threadpool_limits
+    limit = contextlib.nullcontext()
+    if not _depth and not any(v in os.environ for v in THREAD_VARIABLES):
+        import numpy  # noqa: F401  (a pool is limited only if its library is loaded)
+        import scipy.linalg.blas  # noqa: F401  (scipy's own OpenBLAS)
+        from threadpoolctl import threadpool_limits
 
+        limit = threadpool_limits(limits=1, user_api="blas")
     _depth += 1
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with limit:
             yield
     finally:
         _depth -= 1
-
-
-def with_one_blas_thread(func):
-    """Decorator: ``func`` runs under :func:`one_blas_thread`."""
-    @functools.wraps(func)
-    def wrapped(*args, **kwargs):
-        with one_blas_thread():
-            return func(*args, **kwargs)
-    return wrapped

@@ -139,7 +139,8 @@ class EAMBase:
         m = n if halo is None else halo.n_own  # the sites whose embedding is computed here
         if halo is not None:
             halo.complete(rho_i)
-        F_i, Fp_i = np.zeros(n), ws.get("Fp_i", n)
+        F_i, Fp_i = np.empty(n), ws.get("Fp_i", n)
+        F_i[m:] = 0.0  # a ghost's embedding is its owner's
         if m:
             _kernel.embed(rho_i[:m], types_i[:m], self._frho_tab, t.nrho, 1.0 / t.drho,
                           t.rhomax, F_i[:m], Fp_i[:m])

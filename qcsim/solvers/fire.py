@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from qcsim.parallel import SERIAL
-from qcsim.parallel.threads import with_one_blas_thread
+from qcsim.parallel.threads import one_blas_thread
 from qcsim.solvers.result import SolveResult, max_site_force
 
 
@@ -27,7 +27,7 @@ class FIREParams:
     f_alpha: float = 0.99
 
 
-@with_one_blas_thread
+@one_blas_thread()
 def fire(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, *,
          fmax: float = 1e-4, max_steps: int = 10000, params: FIREParams = FIREParams(),
          callback: Callable[[int, float, float], None] | None = None,

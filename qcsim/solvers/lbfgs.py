@@ -15,7 +15,7 @@ import numpy as np
 from scipy.linalg.blas import daxpy as _axpy
 
 from qcsim.parallel import SERIAL
-from qcsim.parallel.threads import with_one_blas_thread
+from qcsim.parallel.threads import one_blas_thread
 from qcsim.solvers.result import SolveResult, max_site_force
 
 
@@ -28,7 +28,7 @@ class LBFGSParams:
     max_backtracks: int = 30
 
 
-@with_one_blas_thread
+@one_blas_thread()
 def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, *,
           fmax: float = 1e-4, max_steps: int = 10000, params: LBFGSParams = LBFGSParams(),
           precon: Callable[[np.ndarray], np.ndarray] | None = None,

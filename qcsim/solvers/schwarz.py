@@ -1,7 +1,8 @@
 """A two-level additive Schwarz preconditioner for a model shared by several ranks.
 
-On P ranks the elastic stiffness K of the free degrees of freedom is split by
-the nodes' positions into P parts (recursive coordinate bisection); each rank
+On P ranks the elastic stiffness K of the free degrees of freedom is split into
+the P parts of the solver's unknowns (:class:`qcsim.parallel.dofs.DofSplit`, a
+recursive coordinate bisection of the nodes); each rank
 factorises the block of its part grown by one layer of neighbours in K (the
 *overlap*) and a coarse problem common to all, the Galerkin projection
 ``K_0 = R_0 K R_0^T`` of K onto the piecewise-linear functions of a coarse
@@ -25,38 +26,39 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from qcsim.parallel.partition import bisect
 from qcsim.solvers.precon import ElasticPreconditioner
 
 __all__ = ["SchwarzPreconditioner", "coarse_interpolation"]
 
 
 class SchwarzPreconditioner:
-    """``z = M^-1 g`` on the ranks of ``comm`` (every rank calls it with the same g).
+    """``z = M^-1 g`` on the ranks of ``split.comm``: :meth:`apply_part` on this rank's
+    part of g (what the solver holds), or a call with the whole g (the same on every
+    rank).
 
     Parameters
     ----------
     K : (n, n) sparse stiffness of the free degrees of freedom.
     points_nd : (n / k, d) position of the node of every k consecutive unknowns.
-    comm : the ranks; each owns one part.
+    split : the solver's :class:`~qcsim.parallel.dofs.DofSplit` of the unknowns;
+        each rank's part is its part of the Schwarz decomposition.
     coarse_per_part : about this many coarse nodes per part (at least 64 in all).
     overlap : layers of neighbours in K by which each part is grown.
     """
 
-    def __init__(self, K, points_nd, comm, coarse_per_part: int = 32, shift: float = 1e-8,
+    def __init__(self, K, points_nd, split, coarse_per_part: int = 32, shift: float = 1e-8,
                  overlap: int = 1):
         K = sp.csr_matrix(K)
         points = np.asarray(points_nd, dtype=float)
         n, n_nodes = K.shape[0], len(points)
         k = n // n_nodes
-        self.comm = comm
-        part = bisect(points, np.ones(n_nodes), comm.size)
-        mine = np.repeat(part == comm.rank, k)
+        comm = self.comm = split.comm
+        mine = split.owner == comm.rank
         grown, coupled = mine, abs(K)
         for _ in range(overlap):  # the unknowns coupled to the part's in K, layer by layer
             grown = grown | (coupled @ grown.astype(float) > 0)
         self.local = np.nonzero(grown)[0]
-        self.mine = np.nonzero(mine)[0]  # this rank's unknowns, as DofSplit.part has them
+        self.mine = split.mine
         # each unknown's share: 1 / sqrt(how many parts hold it), on both sides of the
         # local solve (symmetric), so that the overlap is not counted twice
         held = comm.replicated_sum(grown.astype(float))
@@ -67,7 +69,7 @@ class SchwarzPreconditioner:
         self.R0 = R0.tocsr()
         self.coarse_solve = ElasticPreconditioner(K0, method="lu", shift=shift)
         self.n = n
-        self._parts(np.repeat(part, k))
+        self._parts(split.owner)
 
     def _parts(self, owner) -> None:
         """The exchanges of :meth:`apply_part`: which of this rank's unknowns every other

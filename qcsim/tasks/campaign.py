@@ -47,7 +47,6 @@ class Entry:
     output: Path
     restart: Path | None = None
     done: str | None = None
-    fresh: bool = False  # --resume starts it again over what a stopped run left
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,7 @@ def plan_campaign(files: Sequence[str], outdir: str | Path | None = None,
         seen[key] = file
         if resume:
             continue_from, done = resume_point(deck, folder)
-            entries.append(Entry(file, deck.task, folder, continue_from, done,
-                                 fresh=continue_from is None and done is None))
+            entries.append(Entry(file, deck.task, folder, continue_from, done))
             continue
         if not overwrite:
             try:
@@ -179,7 +177,7 @@ def _plan(args, comm):
     plan = None
     if comm.rank == 0:
         try:
-            if args.restart is not None and getattr(args, "resume", False):
+            if args.restart is not None and args.resume:
                 raise QCSimError("--resume finds each deck's checkpoint in its own output "
                                  "folder; leave out --restart")
             if args.restart is not None and len(args.decks) > 1:
@@ -191,7 +189,7 @@ def _plan(args, comm):
                 raise QCSimError(f"--ranks-per-run {rpr}: the {comm.size} ranks of this job "
                                  "do not split into groups of that size")
             plan = plan_campaign(args.decks, args.output, args.summary, args.overwrite,
-                                 args.restart, getattr(args, "resume", False))
+                                 args.restart, args.resume)
         except QCSimError as exc:
             plan = one_line(str(exc))
         except Exception:  # noqa: BLE001 - a bug: its traceback, and no rank left waiting
@@ -287,7 +285,9 @@ def _campaign(args, comm, plan, start) -> int:
                 report = run_deck(deck, entry.output if private is None else private / "out",
                                   restart=entry.restart or args.restart,
                                   progress=not (args.quiet or parallel),
-                                  overwrite=args.overwrite or entry.fresh, notes=tuple(notes),
+                                  # --resume starts a deck with nothing to continue
+                                  # over what a stopped run of it left
+                                  overwrite=args.overwrite or args.resume, notes=tuple(notes),
                                   comm=group if together else None)
             if private is not None:
                 return JobResult(index, 0, "ok", report.outcome.message)

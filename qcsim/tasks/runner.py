@@ -23,7 +23,7 @@ from qcsim.io.staging import OutputStage
 from qcsim.tasks.base import RunOptions, TaskOutcome, load_tasks
 
 __all__ = ["RunReport", "RunStopped", "StopRequested", "StopGuard", "run_deck", "run_comm",
-           "output_dir_for", "previous_run", "refuse_to_overwrite"]
+           "output_dir_for", "previous_run", "refuse_to_overwrite", "resume_point"]
 
 log = logging.getLogger(__name__)
 
