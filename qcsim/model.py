@@ -21,7 +21,7 @@ from qcsim._kernels.cauchy_born import gather_deformation_gradients, scatter_str
 from qcsim.coupling.regions import PAD, VOID, Regions
 from qcsim.continuum.cauchy_born import OutOfRangeError
 from qcsim.coupling.schemes import Scheme, get_scheme
-from qcsim.neighbors import NeighborList
+from qcsim.neighbors import NeighborList, moved_beyond
 from qcsim.parallel import SERIAL
 
 __all__ = ["QCModel", "gradient_operator"]
@@ -95,6 +95,11 @@ class QCModel:
         self._skin = skin
         self._owner_n = None  # the rank that owns each atom (several ranks only)
         self._halo = {}  # per atom set: the local atoms and their neighbour list
+        self.node_owner_n = None  # the rank that owns each node's unknowns (several ranks)
+        self._own_n = None  # this rank's nodes, while it evaluates its part (see objective)
+        self._exchange = (None, None)  # (local atoms, NodeExchange) of an evaluation on parts
+        self._scattered = None  # (split, unknowns) while U is current only where this rank reads
+        self._invalid = False
         if comm.size > 1:
             self._partition()
 
@@ -105,20 +110,30 @@ class QCModel:
 
     def _partition(self) -> None:
         """Split the atoms (the defect-free set) and the elements that carry continuum
-        energy over the ranks by recursive coordinate bisection of their cost."""
+        energy over the ranks by recursive coordinate bisection of their cost, and give
+        every node an owner: an atom's rank, else the lowest rank of the elements
+        around it, else (a node of no atom and no such element) a bisection."""
         from qcsim.parallel.partition import bisect
 
-        mesh, d = self.mesh, self.mesh.dim
+        mesh, d, size = self.mesh, self.mesh.dim, self.comm.size
         atoms, active = self._atoms_perfect, self._active_t
-        points = np.concatenate([mesh.X_nc[atoms, :d],
-                                 mesh.X_nc[mesh.elements_ta[active], :d].mean(axis=1)])
+        elements = mesh.elements_ta[active]
+        points = np.concatenate([mesh.X_nc[atoms, :d], mesh.X_nc[elements, :d].mean(axis=1)])
         cost = np.concatenate([np.full(len(atoms), self.ATOM_COST),
                                np.full(len(active), self.ELEMENT_COST)])
-        part = bisect(points, cost, self.comm.size)
+        part = bisect(points, cost, size)
         self._owner_n = np.full(mesh.n_nodes, -1, dtype=np.int64)
         self._owner_n[atoms] = part[: len(atoms)]
         self._active_t = active[part[len(atoms):] == self.comm.rank]
         self._any_continuum = len(active) > 0  # on any rank
+        owner = self._owner_n.copy()
+        lowest = np.full(mesh.n_nodes, size, dtype=np.int64)
+        np.minimum.at(lowest, elements.ravel(), np.repeat(part[len(atoms):], d + 1))
+        take = (owner < 0) & (lowest < size)
+        owner[take] = lowest[take]
+        rest = np.nonzero(owner < 0)[0]
+        owner[rest] = bisect(mesh.X_nc[rest, :d], np.ones(len(rest)), size)
+        self.node_owner_n = owner
 
     def _local_atoms(self, idx, x, perfect: bool):
         """This rank's atoms of ``idx`` and those within cutoff + skin of them (the
@@ -130,7 +145,7 @@ class QCModel:
 
         state = self._halo.get(perfect)
         if state is not None and len(state[0]) == len(x) and \
-                np.max(np.abs(x - state[0])) <= 0.5 * self._skin:
+                not moved_beyond(x, state[0], 0.5 * self._skin):
             return state[1:]
         owned = self._owner_n[idx] == self.comm.rank
         axes = [k for k in range(3) if not self.pbc_c[k]]
@@ -179,6 +194,16 @@ class QCModel:
     def set_dofs(self, u) -> None:
         flat = self.U_nc.reshape(-1)
         flat[self.free_dofs] = u
+        self._scattered = None
+
+    def whole_state(self) -> None:
+        """Make the displacements whole on every rank again (collective) after
+        evaluations on parts (:meth:`objective` with a split) left only this rank's
+        part and what it reads current: what a solver callback calls before it looks
+        at the model."""
+        if self._scattered is not None:
+            split, mine = self._scattered
+            self.set_dofs(split.full(self.U_nc.reshape(-1)[mine]))
 
     def homogeneous(self, F0) -> np.ndarray:
         """Nodal displacements (n_nodes, 3) of the homogeneous deformation F0."""
@@ -198,17 +223,24 @@ class QCModel:
         """Weighted atomistic energy and its gradient (n_nodes, 3) over the atom nodes
         (``perfect``: over the defect-free lattice, voids filled)."""
         idx = self._atoms_perfect if perfect else self._atoms
-        x = self.mesh.X_nc[idx] + U_nc[idx]
         w = 1.0 - self.regions.beta_n[idx] if perfect else self._w_atoms
         if self._owner_n is not None:  # several ranks: this rank's atoms, the halo weightless
-            local, owned, nlist = self._local_atoms(idx, x, perfect)
-            xl = np.ascontiguousarray(x[local])
+            if self._own_n is not None and not perfect:  # on parts: the halo is current
+                local, owned, nlist = self._halo[False][1:]
+                xl = self.mesh.X_nc[idx[local]] + U_nc[idx[local]]
+            else:
+                x = self.mesh.X_nc[idx] + U_nc[idx]
+                local, owned, nlist = self._local_atoms(idx, x, perfect)
+                xl = np.ascontiguousarray(x[local])
             nlist.update(xl, self.cell_cc, self.pbc_c)
             ev = self.potential.compute(nlist, xl, self.types_n[idx[local]],
                                         np.where(owned, w[local], 0.0), energies=False)
             G = np.zeros_like(U_nc)
             G[idx[local]] = -ev.forces_ic
+            if self._own_n is not None:
+                return float(ev.energy), G
             return self._replicated(float(ev.energy), G)
+        x = self.mesh.X_nc[idx] + U_nc[idx]
         nlist = self._nlist_perfect if perfect else self._nlist
         nlist.update(x, self.cell_cc, self.pbc_c)
         ev = self.potential.compute(nlist, x, self.types_n[idx], w, energies=False)
@@ -230,9 +262,14 @@ class QCModel:
             try:
                 W, P, _ = self.cb.evaluate(F)
             except OutOfRangeError:  # the others wait in the sum: a NaN tells them
+                if self._own_n is not None:
+                    self._invalid = True
+                    return 0.0, G
                 self._replicated(float("nan"), G)
                 raise
             scatter_stresses(P, w, T_ta, grad_tad, G)
+            if self._own_n is not None:
+                return float(w @ W), G
             E, G = self._replicated(float(w @ W), G)
             if np.isnan(E):
                 raise OutOfRangeError("a deformation gradient outside the Cauchy-Born range "
@@ -276,7 +313,7 @@ class QCModel:
         """
         ea, _ = self.atomistic(U_nc)
         ec, _ = self.continuum(U_nc)
-        es = self.faces.energy_gradient(U_nc)[0] if self.faces is not None else 0.0
+        es = self.face_energy_gradient(U_nc)[0]
         corr = self.scheme.correction_energy(self, U_nc)
         return {"atomistic": float(ea), "continuum": float(ec), "faces": float(es),
                 "correction": corr}
@@ -287,13 +324,27 @@ class QCModel:
         ea, Ga = self.atomistic(U_nc, perfect)
         ec, Gc = self.continuum(U_nc)
         if self.faces is not None and not perfect:
-            es, Gs = self.faces.energy_gradient(U_nc)
+            es, Gs = self.face_energy_gradient(U_nc)
             ec, Gc = ec + es, Gc + Gs
         return ea + ec, Ga + Gc
+
+    def face_energy_gradient(self, U_nc):
+        """The continuum crack faces' energy and gradient (evaluated by rank 0 alone
+        while the ranks evaluate their parts)."""
+        if self.faces is None or (self._own_n is not None and self.comm.rank != 0):
+            return 0.0, np.zeros_like(U_nc)
+        return self.faces.energy_gradient(U_nc)
 
     def forces(self, U_nc) -> np.ndarray:
         """Nodal forces (n_nodes, 3): minus the gradient, or the scheme's own forces."""
         return self.scheme.forces(self, U_nc)
+
+    def ghost_force_load(self, U_nc):
+        """The ghost-force dead load -g0 . (U - U0) and its gradient -g0 (of this rank's
+        nodes while it evaluates its part)."""
+        g0 = self.g0_nc if self._own_n is None else np.where(self._own_n[:, None],
+                                                             self.g0_nc, 0.0)
+        return -float(np.sum(g0 * (U_nc - self.U0_nc))), -g0
 
     def update_correction(self, F0=np.eye(3), U0_nc=None) -> None:
         """The scheme's ghost-force correction at the homogeneous state F0 (or the
@@ -303,8 +354,12 @@ class QCModel:
         self.scheme.update_correction(self, U0)
 
     # -- the solver contract --------------------------------------------------------
-    def objective(self):
-        """``fun(u_free) -> (energy, gradient)`` for the solvers (energy NaN for qcf)."""
+    def objective(self, split=None):
+        """``fun(u_free) -> (energy, gradient)`` for the solvers (energy NaN for qcf);
+        with ``split`` (a :class:`~qcsim.parallel.dofs.DofSplit` of the unknowns by
+        :attr:`node_owner_n`), of this rank's part of the unknowns and gradient."""
+        if split is not None:
+            return self._objective_on_parts(split)
         free = self.free_dofs
 
         def fun(u):
@@ -313,6 +368,60 @@ class QCModel:
             return E, G.ravel()[free]
 
         return fun
+
+    def _objective_on_parts(self, split):
+        """Each rank holds the displacements of its own nodes and reads those of the
+        nodes it evaluates from their owners; the gradient on them goes back (one
+        exchange each way, :class:`~qcsim.parallel.dofs.NodeExchange`).  The energy
+        is summed over the ranks with a flag for an invalid state on any rank."""
+        mine = self.free_dofs[split.mine]  # this rank's unknowns in U.ravel()
+        own_n = self.node_owner_n == self.comm.rank
+        flat = self.U_nc.reshape(-1)
+
+        def fun(u):
+            flat[mine] = u
+            self._scattered = (split, mine)
+            exchange = self._exchange_on_parts(split, u)
+            exchange.forward(self.U_nc)
+            self._own_n, self._invalid = own_n, False
+            try:
+                E, G = self.scheme.objective(self, self.U_nc)
+            finally:
+                self._own_n = None
+            E, invalid = self.comm.replicated_sum(np.array([E, float(self._invalid)]))
+            exchange.reverse(G)
+            if invalid:  # a state outside the Cauchy-Born range on some rank
+                return (float("inf") if self.scheme.has_energy else float("nan"),
+                        np.full(len(u), np.nan))
+            return float(E), G.reshape(-1)[mine]
+
+        return fun
+
+    def _exchange_on_parts(self, split, u):
+        """The node exchange of an evaluation on parts, found again with the halo of
+        this rank's atoms once any atom has moved more than skin / 2 since (then every
+        rank gets the whole state, to find it)."""
+        idx, state = self._atoms, self._halo.get(False)
+        moved = True
+        if state is not None and len(state[0]) == len(idx):
+            own = state[1][state[2]]
+            x = self.mesh.X_nc[idx[own]] + self.U_nc[idx[own]]
+            moved = moved_beyond(x, state[0][own], 0.5 * self._skin)
+        if self.comm.any(moved):
+            self.set_dofs(split.full(u))
+            self._halo.pop(False, None)
+            self._local_atoms(idx, self.mesh.X_nc[idx] + self.U_nc[idx], False)
+        local = self._halo[False][1]
+        if self._exchange[0] is not local:
+            from qcsim.parallel.dofs import NodeExchange
+
+            read = [idx[local], self.mesh.elements_ta[self._active_t].ravel()]
+            if self.faces is not None and self.comm.rank == 0:
+                read.append(self.faces.nodes)
+            read = np.concatenate(read)
+            self._exchange = (local, NodeExchange(self.comm, self.node_owner_n,
+                                                  read[~self.fixed_n[read]]))
+        return self._exchange[1]
 
     def residual(self, U_nc=None) -> np.ndarray:
         """Largest-norm force per free node (n_free_nodes,) at U (default: current)."""

@@ -61,7 +61,7 @@ import numpy as np
 from qcsim._kernels import neighbors as _k
 from qcsim.errors import GeometryError
 
-__all__ = ["NeighborList"]
+__all__ = ["NeighborList", "moved_beyond"]
 
 # bins per cutoff + skin (tuned with scripts/bench_neighbors.py)
 BINS_PER_RADIUS = 3  # any cell, every axis
@@ -513,3 +513,10 @@ def _min_distance(k_kc, m_cc):
         d_k = np.linalg.norm((k_kc + t_kc) @ m_cc, axis=1)
         best_k = np.where(inside, np.minimum(best_k, d_k), best_k)
     return best_k
+
+
+def moved_beyond(x_ic, x0_ic, distance: float) -> bool:
+    """True when some position of ``x_ic`` (n, 3) is farther than ``distance`` (A) from
+    its old one in ``x0_ic`` (the Verlet criterion of a list with skin 2 * distance)."""
+    return bool(_k.moved_beyond(np.ascontiguousarray(x_ic, dtype=np.float64),
+                                np.ascontiguousarray(x0_ic, dtype=np.float64), float(distance)))

@@ -45,6 +45,26 @@ def test_the_halo_is_every_atom_within_reach_of_an_owned_one():
         assert len(local) < len(atoms)  # the halo is not everything
 
 
+def test_the_halo_is_found_again_once_an_atom_moved_half_the_skin():
+    """The Verlet criterion is a distance: an atom moved 0.35 skin along each axis (0.61
+    skin in all) is past skin / 2, though no single coordinate is."""
+    from ase.build import bulk
+
+    from qcsim.parallel.atoms import AtomShare
+
+    class Rank:
+        size, rank = 2, 0
+
+    atoms = bulk("Cu", "fcc", a=3.615).repeat((6, 6, 6))
+    x, cell, pbc = atoms.positions, atoms.cell.array, atoms.pbc
+    share = AtomShare(Rank(), 5.0, 1.0)
+    first = share.local(x, cell, pbc)[2]
+    y = x.copy()
+    y[7] += 0.35  # the same halo may no longer hold every pair
+    assert share.local(x + 0.0, cell, pbc)[2] is first  # not moved: kept
+    assert share.local(y, cell, pbc)[2] is not first
+
+
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_calculator_on_several_ranks_equals_one_process(ranks, tmp_path):
     out = run_script(SCRIPT, ranks, tmp_path)

@@ -62,6 +62,7 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
     assert sorted(out["schemes"]) == ["bgfc", "bqce", "qce", "qce-gfc", "qcf"]
     for name, case in out["schemes"].items():
         assert case["energy_rel"] < 1e-13 and case["gradient_rel"] < 1e-13, name
+        assert max(case["parts_rel"]) < 1e-13, name
         assert case["faces"] > 0 and min(case["owned"]) > 0, name
     assert out["U_max"] < 1e-10
     assert out["replicas_identical"]

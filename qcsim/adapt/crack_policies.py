@@ -89,7 +89,10 @@ class FollowDislocations(Adapter):
             return None
 
         def slip_entered(k, e, f):
-            return k % SLIP_CHECK_EVERY == 0 and bool(self.slip_disks(study))
+            if k % SLIP_CHECK_EVERY:
+                return False
+            study.model.whole_state()  # a solve on several ranks holds only its part
+            return bool(self.slip_disks(study))
         return slip_entered
 
     def slip_disks(self, study) -> list:

@@ -152,6 +152,11 @@ class FaceTerm:
         self.thickness = float(thickness)
         self.excess = excess
 
+    @property
+    def nodes(self) -> np.ndarray:
+        """The nodes of the face edges (the displacements the term reads)."""
+        return np.unique(self.edges)
+
     def energy_gradient(self, U_nc):
         a, b = self.edges.T
         d = np.empty((len(a), 3))

@@ -69,7 +69,9 @@ class Adapter:
 
     def watch(self, system) -> Callable | None:
         """An optional solver callback ``(k, energy, forces) -> stop?`` that ends a
-        relaxation early when this adapter will change the model anyway."""
+        relaxation early when this adapter will change the model anyway.  On several
+        ranks the solver holds each rank's part of the state: a callback calls
+        ``system.model.whole_state()`` (collective) before it reads the model."""
         return None
 
 

@@ -73,7 +73,7 @@ class RelaxPolicy:
             from qcsim.parallel.dofs import DofSplit
 
             free = ~model.fixed_n
-            self._split = DofSplit(model.comm, model.mesh.X_nc[free, :model.mesh.dim])
+            self._split = DofSplit(model.comm, owner_p=model.node_owner_n[free])
         return self._split
 
     def relax(self, model, callback=None, where: str = ""):
@@ -81,14 +81,14 @@ class RelaxPolicy:
 
         ``callback(k, energy, forces) -> stop?`` may end it early; ``where``
         prefixes the log line of a fallback ("K = ... MPa*sqrt(m)").  On several
-        ranks the solver holds this rank's part of every vector (:meth:`split`);
-        the model gets its whole state at each evaluation."""
+        ranks the solver holds this rank's part of every vector (:meth:`split`,
+        the model's own nodes), and the model evaluates on the parts."""
         fun, x0, comm = model.objective(), model.get_dofs(), SERIAL
         precon = self.preconditioner(model) if self.precon and not (
             model.scheme.force_based or self.method == "fire") else None
         split = self.split(model)
         if split is not None:
-            fun, x0, comm = _on_parts(fun, split), split.part(x0), model.comm
+            fun, x0, comm = model.objective(split), split.part(x0), model.comm
             if hasattr(precon, "apply_part"):  # Schwarz, on the split's parts
                 precon = precon.apply_part
             elif precon is not None:
@@ -112,14 +112,6 @@ class RelaxPolicy:
                 res.iterations += first.iterations
         model.set_dofs(res.x if split is None else split.full(res.x))
         return res
-
-
-def _on_parts(fun, split):
-    """``fun`` of the whole unknowns as a function of this rank's part."""
-    def f(u):
-        e, g = fun(split.full(u))
-        return e, split.part(g)
-    return f
 
 
 def _rejecting_invalid(fun, n_dof: int):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qcsim.neighbors import NeighborList
+from qcsim.neighbors import NeighborList, moved_beyond
 from qcsim.parallel.partition import bisect, wrapped_positions
 
 __all__ = ["AtomShare"]
@@ -53,7 +53,7 @@ class AtomShare:
         s = self._state
         if s is not None and len(s[0]) == len(x) and np.array_equal(s[1], cell) and \
                 np.array_equal(s[2], pbc) and \
-                np.max(np.abs(x - s[0]), initial=0.0) <= 0.5 * self.skin:
+                not moved_beyond(x, s[0], 0.5 * self.skin):
             return s[3:]
         mine = self.owner_i == self.comm.rank
         near = self._halo(x, cell, pbc, mine)

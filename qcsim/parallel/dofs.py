@@ -1,14 +1,19 @@
 """The unknowns of a model shared by several ranks, split for the solvers.
 
-A crack or QC model on several ranks keeps its state on every rank (each rank
-evaluates its share of the atoms and elements, and the shares are summed).
-Its solver need not: :class:`DofSplit` gives each rank the unknowns of a part
-of the free nodes (a recursive coordinate bisection of their positions), and
-L-BFGS and FIRE then hold only this rank's part of every vector (the
-iterate, the gradient, the history of L-BFGS: 40 vectors with the default
-memory), with their dot products, norms and largest force reduced over the
-ranks.  :meth:`DofSplit.full` puts the parts together (``Allgatherv``) where
-the model needs its whole state, once per evaluation.
+A crack or QC model on several ranks is built whole on every rank, and each
+rank evaluates its share of the atoms and elements.  :class:`DofSplit` gives
+each rank the unknowns of its own nodes (the model's owner of every node), and
+L-BFGS and FIRE then hold only this rank's part of every vector (the iterate,
+the gradient, the history of L-BFGS: 40 vectors with the default memory), with
+their dot products, norms and largest force reduced over the ranks.
+
+During a solve a rank reads the displacements of nodes of other ranks (the
+halo of its atoms, the nodes of its elements) and adds to their gradient:
+:class:`NodeExchange` brings the first from their owners (forward) and sends
+the second back (reverse), one ``Alltoallv`` each, as LAMMPS exchanges its
+ghost atoms.  :meth:`DofSplit.full` puts the parts together (``Allgatherv``)
+where a whole vector is needed: at the end of a solve, and when the halo of
+the atoms is found again.
 """
 from __future__ import annotations
 
@@ -16,17 +21,18 @@ import numpy as np
 
 from qcsim.parallel.partition import bisect
 
-__all__ = ["DofSplit"]
+__all__ = ["DofSplit", "NodeExchange"]
 
 
 class DofSplit:
-    """This rank's unknowns of ``k`` per node, the nodes at ``points_nd`` split over
-    ``comm``'s ranks."""
+    """This rank's unknowns of ``k`` per node, of nodes owned by ``owner_p`` (the rank of
+    each node), or of nodes at ``points_nd`` split by recursive coordinate bisection."""
 
-    def __init__(self, comm, points_nd, k: int = 3):
-        points = np.asarray(points_nd, dtype=float)
-        part = bisect(points, np.ones(len(points)), comm.size)
-        owner = np.repeat(part, k)
+    def __init__(self, comm, points_nd=None, k: int = 3, owner_p=None):
+        if owner_p is None:
+            points = np.asarray(points_nd, dtype=float)
+            owner_p = bisect(points, np.ones(len(points)), comm.size)
+        owner = np.repeat(np.asarray(owner_p, dtype=np.int64), k)
         self.comm, self.n, self.owner = comm, len(owner), owner  # the rank of every unknown
         self.mine = np.nonzero(owner == comm.rank)[0]
         self.order = np.argsort(owner, kind="stable")  # rank by rank, ascending in each
@@ -41,3 +47,47 @@ class DofSplit:
         out = np.empty(self.n)
         out[self.order] = self.comm.allgatherv(np.asarray(part, dtype=np.float64), self.counts)
         return out
+
+
+class NodeExchange:
+    """The rows of per-node arrays that this rank reads but does not own.
+
+    ``owner_n`` is the rank of every node (the same on every rank) and ``read``
+    the nodes this rank reads (its own among them, or not); made collectively.
+    :meth:`forward` sets the rows of the other ranks' nodes to their owners'
+    values; :meth:`reverse` adds them to their owners' rows.
+    """
+
+    def __init__(self, comm, owner_n, read):
+        owner_n = np.asarray(owner_n, dtype=np.int64)
+        read = np.unique(np.asarray(read, dtype=np.int64))
+        ghosts = read[owner_n[read] != comm.rank]
+        ghosts = ghosts[np.argsort(owner_n[ghosts], kind="stable")]  # by owner
+        self.comm, self.ghosts = comm, ghosts
+        self._recv_counts = np.bincount(owner_n[ghosts], minlength=comm.size)
+        wanted = comm.alltoall(list(np.split(ghosts, np.cumsum(self._recv_counts)[:-1])))
+        self._send = np.concatenate(wanted).astype(np.int64)  # own nodes, rank by rank
+        self._send_counts = np.array([len(w) for w in wanted], dtype=np.int64)
+        # what comes back, summed per own node (a node may be read by several ranks)
+        self._back_order = np.argsort(self._send, kind="stable")
+        self._back_nodes, self._back_first = np.unique(self._send[self._back_order],
+                                                       return_index=True)
+
+    @property
+    def n_sent(self) -> int:
+        """Rows this rank sends per exchange."""
+        return len(self._send)
+
+    def forward(self, values_n: np.ndarray) -> None:
+        """Set the other ranks' rows of ``values_n`` (n_nodes, ...) to their owners' values."""
+        values_n[self.ghosts] = self.comm.alltoallv(
+            np.ascontiguousarray(values_n[self._send]), self._send_counts, self._recv_counts)
+
+    def reverse(self, values_n: np.ndarray) -> None:
+        """Add the other ranks' rows of ``values_n`` to their owners' rows (the rows of
+        the other ranks' nodes here are left as they were)."""
+        back = self.comm.alltoallv(np.ascontiguousarray(values_n[self.ghosts]),
+                                   self._recv_counts, self._send_counts)
+        if len(back):
+            values_n[self._back_nodes] += np.add.reduceat(back[self._back_order],
+                                                          self._back_first, axis=0)

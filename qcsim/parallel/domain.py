@@ -37,7 +37,7 @@ import itertools
 
 import numpy as np
 
-from qcsim.neighbors import NeighborList
+from qcsim.neighbors import NeighborList, moved_beyond
 from qcsim.parallel.partition import bisect, wrapped_positions
 
 __all__ = ["AtomDomain"]
@@ -129,8 +129,7 @@ class AtomDomain:
         """The whole system's energy and this rank's part of its gradient (n_own, 3)
         at owned positions ``x_own`` (every rank calls it together)."""
         self.x = np.ascontiguousarray(x_own, dtype=float).reshape(-1, 3)
-        moved = len(self.x) and np.max(np.abs(self.x - self._x_found)) > 0.5 * self.skin
-        if self.comm.any(bool(moved)):
+        if self.comm.any(moved_beyond(self.x, self._x_found, 0.5 * self.skin)):
             self._find_ghosts()
         else:
             self.xg = self._forward()

@@ -102,12 +102,11 @@ class GhostForceCorrected(Scheme):
 
     def energy_gradient(self, model, U_nc):
         E, G = super().energy_gradient(model, U_nc)
-        E -= float(np.sum(model.g0_nc * (U_nc - model.U0_nc)))
-        G = G - model.g0_nc
-        return E, G
+        dE, dG = model.ghost_force_load(U_nc)
+        return E + dE, G + dG
 
     def correction_energy(self, model, U_nc) -> float:
-        return -float(np.sum(model.g0_nc * (U_nc - model.U0_nc)))
+        return model.ghost_force_load(U_nc)[0]
 
     def update_correction(self, model, U0_nc) -> None:
         model.g0_nc = model.blended_energy_gradient(U0_nc, perfect=True)[1]
