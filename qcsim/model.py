@@ -135,33 +135,32 @@ class QCModel:
         owner[rest] = bisect(mesh.X_nc[rest, :d], np.ones(len(rest)), size)
         self.node_owner_n = owner
 
-    def _local_atoms(self, idx, x, perfect: bool):
-        """This rank's atoms of ``idx`` and those within cutoff + skin of them (the
-        halo), as (positions in idx of the local atoms, owned mask, neighbour list);
-        rebuilt once any atom has moved more than skin / 2 since (a pair within the
-        cutoff now was within cutoff + skin then).  Periodic axes are left out of
-        the distance (a superset of the halo)."""
-        from scipy.spatial import cKDTree
+    def _local_atoms(self, idx, U_nc, perfect: bool):
+        """This rank's atoms of ``idx`` and the halo, the atoms of other ranks within
+        cutoff + skin of the box of its own (periodic axes left out), as (positions in
+        idx of the local atoms, owned mask, neighbour list).  Found again, collectively,
+        once any atom has moved more than skin / 2 since (a pair within the cutoff now
+        was within cutoff + skin then): each rank reads only its own atoms' positions,
+        so that an evaluation on parts needs nothing else."""
+        from qcsim.parallel.partition import near_other_boxes
 
+        own = np.nonzero(self._owner_n[idx] == self.comm.rank)[0]
+        x_own = self.mesh.X_nc[idx[own]] + U_nc[idx[own]]
         state = self._halo.get(perfect)
-        if state is not None and len(state[0]) == len(x) and \
-                not moved_beyond(x, state[0], 0.5 * self._skin):
+        moved = state is None or moved_beyond(x_own, state[0], 0.5 * self._skin)
+        if not self.comm.any(moved):
             return state[1:]
-        owned = self._owner_n[idx] == self.comm.rank
         axes = [k for k in range(3) if not self.pbc_c[k]]
-        reach = self.potential.cutoff + self._skin
-        near = np.zeros(len(idx), dtype=bool)
-        if owned.any() and (~owned).any():
-            dist, _ = cKDTree(x[owned][:, axes]).query(x[~owned][:, axes],
-                                                       distance_upper_bound=reach)
-            near[np.nonzero(~owned)[0][np.isfinite(dist)]] = True
-        local = np.nonzero(owned | near)[0]
+        sent = near_other_boxes(self.comm, x_own[:, axes], self.potential.cutoff + self._skin)
+        halo = self.comm.alltoall([own[i] for i in sent])
+        local = np.union1d(own, np.concatenate(halo).astype(np.int64))
+        owned = self._owner_n[idx[local]] == self.comm.rank
         nlist = NeighborList(self.potential.cutoff, self._skin)
         if self.faces_n is not None and not perfect:
             nlist.exclude_between(self.faces_n[idx[local]], 1, 2)
-        nlist.exclude_within((~owned[local]).astype(np.int32), 1)  # halo pairs add zeros
-        self._halo[perfect] = (x.copy(), local, owned[local], nlist)
-        return local, owned[local], nlist
+        nlist.exclude_within((~owned).astype(np.int32), 1)  # halo pairs add zeros
+        self._halo[perfect] = (x_own, local, owned, nlist)
+        return local, owned, nlist
 
     def _replicated(self, energy: float, G):
         """The sums over the ranks of the energies and gradients, the same bits on every
@@ -225,13 +224,11 @@ class QCModel:
         idx = self._atoms_perfect if perfect else self._atoms
         w = 1.0 - self.regions.beta_n[idx] if perfect else self._w_atoms
         if self._owner_n is not None:  # several ranks: this rank's atoms, the halo weightless
-            if self._own_n is not None and not perfect:  # on parts: the halo is current
+            if self._own_n is not None and not perfect:  # on parts: found before the exchange
                 local, owned, nlist = self._halo[False][1:]
-                xl = self.mesh.X_nc[idx[local]] + U_nc[idx[local]]
             else:
-                x = self.mesh.X_nc[idx] + U_nc[idx]
-                local, owned, nlist = self._local_atoms(idx, x, perfect)
-                xl = np.ascontiguousarray(x[local])
+                local, owned, nlist = self._local_atoms(idx, U_nc, perfect)
+            xl = self.mesh.X_nc[idx[local]] + U_nc[idx[local]]
             nlist.update(xl, self.cell_cc, self.pbc_c)
             ev = self.potential.compute(nlist, xl, self.types_n[idx[local]],
                                         np.where(owned, w[local], 0.0), energies=False)
@@ -381,7 +378,7 @@ class QCModel:
         def fun(u):
             flat[mine] = u
             self._scattered = (split, mine)
-            exchange = self._exchange_on_parts(split, u)
+            exchange = self._exchange_on_parts()
             exchange.forward(self.U_nc)
             self._own_n, self._invalid = own_n, False
             try:
@@ -397,21 +394,11 @@ class QCModel:
 
         return fun
 
-    def _exchange_on_parts(self, split, u):
-        """The node exchange of an evaluation on parts, found again with the halo of
-        this rank's atoms once any atom has moved more than skin / 2 since (then every
-        rank gets the whole state, to find it)."""
-        idx, state = self._atoms, self._halo.get(False)
-        moved = True
-        if state is not None and len(state[0]) == len(idx):
-            own = state[1][state[2]]
-            x = self.mesh.X_nc[idx[own]] + self.U_nc[idx[own]]
-            moved = moved_beyond(x, state[0][own], 0.5 * self._skin)
-        if self.comm.any(moved):
-            self.set_dofs(split.full(u))
-            self._halo.pop(False, None)
-            self._local_atoms(idx, self.mesh.X_nc[idx] + self.U_nc[idx], False)
-        local = self._halo[False][1]
+    def _exchange_on_parts(self):
+        """The node exchange of an evaluation on parts, made again whenever the halo of
+        this rank's atoms is found again (collective)."""
+        idx = self._atoms
+        local = self._local_atoms(idx, self.U_nc, False)[0]
         if self._exchange[0] is not local:
             from qcsim.parallel.dofs import NodeExchange
 

@@ -38,7 +38,7 @@ import itertools
 import numpy as np
 
 from qcsim.neighbors import NeighborList, moved_beyond
-from qcsim.parallel.partition import bisect, wrapped_positions
+from qcsim.parallel.partition import bisect, near_other_boxes, wrapped_positions
 
 __all__ = ["AtomDomain"]
 
@@ -79,24 +79,8 @@ class AtomDomain:
     def _find_ghosts(self) -> None:
         """Send every rank the owned atoms within reach of its box (collective)."""
         comm, n_own = self.comm, len(self.x)
-        xw = wrapped_positions(self.x, self.cell, self.pbc)
-        box = (xw.min(axis=0), xw.max(axis=0)) if n_own else None
-        boxes = comm.allgather(box)
-        shifts = _image_shifts(self.cell, self.pbc)
-        send_idx = []
-        for q, other in enumerate(boxes):
-            if q == comm.rank or other is None or n_own == 0:
-                send_idx.append(np.zeros(0, dtype=np.int64))
-                continue
-            near = np.zeros(n_own, dtype=bool)
-            for s in shifts:  # every periodic image of the owned atoms near the other box
-                gap = np.maximum(other[0] - (box[1] + s), 0.0) + \
-                    np.maximum((box[0] + s) - other[1], 0.0)
-                if gap @ gap >= self.reach ** 2:
-                    continue
-                d = np.maximum(other[0] - (xw + s), 0.0) + np.maximum((xw + s) - other[1], 0.0)
-                near |= np.einsum("ic,ic->i", d, d) < self.reach ** 2
-            send_idx.append(np.nonzero(near)[0])
+        send_idx = near_other_boxes(comm, wrapped_positions(self.x, self.cell, self.pbc),
+                                    self.reach, _image_shifts(self.cell, self.pbc))
         got = comm.alltoall([(self.ids[i], self.types[i], self.w[i]) for i in send_idx])
         self._send_all = np.concatenate(send_idx)
         # the ghost forces coming back, summed per owned atom (an atom may be a ghost

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bisect", "part_costs", "wrapped_positions"]
+__all__ = ["bisect", "part_costs", "wrapped_positions", "near_other_boxes"]
 
 
 def bisect(points_pd, weights_p, parts: int) -> np.ndarray:
@@ -55,3 +55,27 @@ def wrapped_positions(x_ic, cell_cc, pbc_c) -> np.ndarray:
     frac = np.linalg.solve(cell.T, x.T).T
     frac[:, pbc] -= np.floor(frac[:, pbc])
     return frac @ cell
+
+
+def near_other_boxes(comm, x_pd, reach: float, shifts_kd=None) -> list[np.ndarray]:
+    """For every rank q of ``comm``, the indices of this rank's points ``x_pd`` (p, d)
+    within ``reach`` of the bounding box of rank q's points, or of one of its periodic
+    images (``shifts_kd``, the image shifts, the zero shift first); none for this rank
+    itself.  Collective: every rank's box is gathered."""
+    x = np.asarray(x_pd, dtype=float)
+    box = (x.min(axis=0), x.max(axis=0)) if len(x) else None
+    boxes = comm.allgather(box)
+    shifts = np.zeros((1, x.shape[1])) if shifts_kd is None else np.asarray(shifts_kd, float)
+    out = []
+    for q, other in enumerate(boxes):
+        near = np.zeros(len(x), dtype=bool)
+        if q != comm.rank and other is not None and box is not None:
+            for s in shifts:
+                gap = np.maximum(other[0] - (box[1] + s), 0.0) + \
+                    np.maximum((box[0] + s) - other[1], 0.0)
+                if gap @ gap >= reach ** 2:
+                    continue
+                d = np.maximum(other[0] - (x + s), 0.0) + np.maximum((x + s) - other[1], 0.0)
+                near |= np.einsum("ic,ic->i", d, d) < reach ** 2
+        out.append(np.nonzero(near)[0])
+    return out
