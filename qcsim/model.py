@@ -21,8 +21,9 @@ from qcsim._kernels.cauchy_born import gather_deformation_gradients, scatter_str
 from qcsim.coupling.regions import PAD, VOID, Regions
 from qcsim.continuum.cauchy_born import OutOfRangeError
 from qcsim.coupling.schemes import Scheme, get_scheme
-from qcsim.neighbors import NeighborList, moved_beyond
+from qcsim.neighbors import NeighborList
 from qcsim.parallel import SERIAL
+from qcsim.parallel.shared import RankShare
 
 __all__ = ["QCModel", "gradient_operator"]
 
@@ -38,7 +39,7 @@ def gradient_operator(mesh) -> sp.csr_matrix:
     return sp.csr_matrix((vals.ravel(), (rows.ravel(), cols.ravel())), shape=shape)
 
 
-class QCModel:
+class QCModel(RankShare):
     """Energy and forces of a coupled atomistic/continuum model.
 
     Parameters
@@ -59,6 +60,8 @@ class QCModel:
     faces : optional :class:`qcsim.continuum.surface.FaceTerm`, the surface
         excess energy of continuum crack faces (not part of the defect-free
         lattice either).
+    comm : the ranks that share the model (:class:`qcsim.parallel.shared.RankShare`
+        says how it is split over them).
     """
 
     def __init__(self, mesh, regions: Regions, potential, cauchy_born, scheme="bgfc", *,
@@ -103,74 +106,6 @@ class QCModel:
         if comm.size > 1:
             self._partition()
 
-    # -- several ranks: each evaluates its own atoms and elements ---------------------
-    #: relative cost of an atom (EAM, with its neighbours) and of an element (Cauchy-Born)
-    #: in the partition: 5.4 against 0.75 microseconds per evaluation, R = 1000 A crack
-    ATOM_COST, ELEMENT_COST = 1.0, 0.15
-
-    def _partition(self) -> None:
-        """Split the atoms (the defect-free set) and the elements that carry continuum
-        energy over the ranks by recursive coordinate bisection of their cost, and give
-        every node an owner: an atom's rank, else the lowest rank of the elements
-        around it, else (a node of no atom and no such element) a bisection."""
-        from qcsim.parallel.partition import bisect
-
-        mesh, d, size = self.mesh, self.mesh.dim, self.comm.size
-        atoms, active = self._atoms_perfect, self._active_t
-        elements = mesh.elements_ta[active]
-        points = np.concatenate([mesh.X_nc[atoms, :d], mesh.X_nc[elements, :d].mean(axis=1)])
-        cost = np.concatenate([np.full(len(atoms), self.ATOM_COST),
-                               np.full(len(active), self.ELEMENT_COST)])
-        part = bisect(points, cost, size)
-        self._owner_n = np.full(mesh.n_nodes, -1, dtype=np.int64)
-        self._owner_n[atoms] = part[: len(atoms)]
-        self._active_t = active[part[len(atoms):] == self.comm.rank]
-        self._any_continuum = len(active) > 0  # on any rank
-        owner = self._owner_n.copy()
-        lowest = np.full(mesh.n_nodes, size, dtype=np.int64)
-        np.minimum.at(lowest, elements.ravel(), np.repeat(part[len(atoms):], d + 1))
-        take = (owner < 0) & (lowest < size)
-        owner[take] = lowest[take]
-        rest = np.nonzero(owner < 0)[0]
-        owner[rest] = bisect(mesh.X_nc[rest, :d], np.ones(len(rest)), size)
-        self.node_owner_n = owner
-
-    def _local_atoms(self, idx, U_nc, perfect: bool):
-        """This rank's atoms of ``idx`` and the halo, the atoms of other ranks within
-        cutoff + skin of the box of its own (periodic axes left out), as (positions in
-        idx of the local atoms, owned mask, neighbour list).  Found again, collectively,
-        once any atom has moved more than skin / 2 since (a pair within the cutoff now
-        was within cutoff + skin then): each rank reads only its own atoms' positions,
-        so that an evaluation on parts needs nothing else."""
-        from qcsim.parallel.partition import near_other_boxes
-
-        own = np.nonzero(self._owner_n[idx] == self.comm.rank)[0]
-        x_own = self.mesh.X_nc[idx[own]] + U_nc[idx[own]]
-        state = self._halo.get(perfect)
-        moved = state is None or moved_beyond(x_own, state[0], 0.5 * self._skin)
-        if not self.comm.any(moved):
-            return state[1:]
-        axes = [k for k in range(3) if not self.pbc_c[k]]
-        sent = near_other_boxes(self.comm, x_own[:, axes], self.potential.cutoff + self._skin)
-        halo = self.comm.alltoall([own[i] for i in sent])
-        local = np.union1d(own, np.concatenate(halo).astype(np.int64))
-        owned = self._owner_n[idx[local]] == self.comm.rank
-        nlist = NeighborList(self.potential.cutoff, self._skin)
-        if self.faces_n is not None and not perfect:
-            nlist.exclude_between(self.faces_n[idx[local]], 1, 2)
-        nlist.exclude_within((~owned).astype(np.int32), 1)  # halo pairs add zeros
-        self._halo[perfect] = (x_own, local, owned, nlist)
-        return local, owned, nlist
-
-    def _replicated(self, energy: float, G):
-        """The sums over the ranks of the energies and gradients, the same bits on every
-        rank (reduced on rank 0 and broadcast, in one message)."""
-        buf = np.empty(G.size + 1)
-        buf[:-1] = G.ravel()
-        buf[-1] = energy
-        buf = self.comm.replicated_sum(buf)
-        return float(buf[-1]), buf[:-1].reshape(G.shape)
-
     @property
     def continuum_weights_t(self) -> np.ndarray:
         """w_T (n_elements,) (A^3): the continuum weight of each element (zero where
@@ -194,15 +129,6 @@ class QCModel:
         flat = self.U_nc.reshape(-1)
         flat[self.free_dofs] = u
         self._scattered = None
-
-    def whole_state(self) -> None:
-        """Make the displacements whole on every rank again (collective) after
-        evaluations on parts (:meth:`objective` with a split) left only this rank's
-        part and what it reads current: what a solver callback calls before it looks
-        at the model."""
-        if self._scattered is not None:
-            split, mine = self._scattered
-            self.set_dofs(split.full(self.U_nc.reshape(-1)[mine]))
 
     def homogeneous(self, F0) -> np.ndarray:
         """Nodal displacements (n_nodes, 3) of the homogeneous deformation F0."""
@@ -365,50 +291,6 @@ class QCModel:
             return E, G.ravel()[free]
 
         return fun
-
-    def _objective_on_parts(self, split):
-        """Each rank holds the displacements of its own nodes and reads those of the
-        nodes it evaluates from their owners; the gradient on them goes back (one
-        exchange each way, :class:`~qcsim.parallel.dofs.NodeExchange`).  The energy
-        is summed over the ranks with a flag for an invalid state on any rank."""
-        mine = self.free_dofs[split.mine]  # this rank's unknowns in U.ravel()
-        own_n = self.node_owner_n == self.comm.rank
-        flat = self.U_nc.reshape(-1)
-
-        def fun(u):
-            flat[mine] = u
-            self._scattered = (split, mine)
-            exchange = self._exchange_on_parts()
-            exchange.forward(self.U_nc)
-            self._own_n, self._invalid = own_n, False
-            try:
-                E, G = self.scheme.objective(self, self.U_nc)
-            finally:
-                self._own_n = None
-            E, invalid = self.comm.replicated_sum(np.array([E, float(self._invalid)]))
-            exchange.reverse(G)
-            if invalid:  # a state outside the Cauchy-Born range on some rank
-                return (float("inf") if self.scheme.has_energy else float("nan"),
-                        np.full(len(u), np.nan))
-            return float(E), G.reshape(-1)[mine]
-
-        return fun
-
-    def _exchange_on_parts(self):
-        """The node exchange of an evaluation on parts, made again whenever the halo of
-        this rank's atoms is found again (collective)."""
-        idx = self._atoms
-        local = self._local_atoms(idx, self.U_nc, False)[0]
-        if self._exchange[0] is not local:
-            from qcsim.parallel.dofs import NodeExchange
-
-            read = [idx[local], self.mesh.elements_ta[self._active_t].ravel()]
-            if self.faces is not None and self.comm.rank == 0:
-                read.append(self.faces.nodes)
-            read = np.concatenate(read)
-            self._exchange = (local, NodeExchange(self.comm, self.node_owner_n,
-                                                  read[~self.fixed_n[read]]))
-        return self._exchange[1]
 
     def residual(self, U_nc=None) -> np.ndarray:
         """Largest-norm force per free node (n_free_nodes,) at U (default: current)."""

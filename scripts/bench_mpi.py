@@ -37,11 +37,12 @@ model find them) without evaluating anything: a fully atomistic crack slab
 (Cu (111)[-110], one period along z, 2-D bisection, the halo from in-plane
 distances as the model takes it) and a periodic 3-D box of Cu.  Per P: atoms
 owned per rank, ghosts per rank, the halo's share of a rank's evaluation, and
-the bytes one evaluation moves per rank: a model shared by the ranks (the crack
-and QC models, the calculator: the gradient of every atom reduced on rank 0 and
-broadcast) and the distributed atoms of a relaxation (parallel.domain: the
-positions of the ghosts forward, their EAM densities back and embedding derivatives
-forward, their forces back: 64 bytes a ghost).
+the bytes one evaluation moves per rank: a crack or QC model in a solve (each
+site energy on its owner: the displacements of the ghosts forward, their
+gradient back, 48 bytes a ghost; QCModel.objective on parts) and the distributed
+atoms of a relaxation (parallel.domain: the positions of the ghosts forward,
+their EAM densities back and embedding derivatives forward, their forces back: 64
+bytes a ghost).
 """
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def table(a) -> None:
         N = len(x)
         print(f"\n{title}\n")
         print("| P | owned per rank | ghosts per rank (mean / max) | ghosts / (owned + ghosts), "
-              "largest | bytes per evaluation and rank: shared model | distributed atoms |")
+              "largest | bytes per evaluation and rank: crack or QC model | distributed atoms |")
         print("|---|---|---|---|---|---|")
         P = 2
         while P <= a.max_parts:
@@ -129,9 +130,8 @@ def table(a) -> None:
             owned = np.bincount(part, minlength=P)
             g = ghosts_per_part(x, part, P, REACH, periodic)
             share = float(np.max(g / (owned + g)))
-            today = 2 * 8 * (3 * N + 1)
             print(f"| {P:,} | {owned.mean():,.0f} ({owned.min():,}-{owned.max():,}) | "
-                  f"{g.mean():,.0f} / {g.max():,} | {share:.1%} | {today / 1e6:,.0f} MB | "
+                  f"{g.mean():,.0f} / {g.max():,} | {share:.1%} | {48 * g.max() / 1e6:,.2f} MB | "
                   f"{64 * g.max() / 1e6:,.2f} MB |", flush=True)
             P *= 2
 
