@@ -98,6 +98,8 @@ class QCModel(RankShare):
         self._skin = skin
         self._owner_n = None  # the rank that owns each atom (several ranks only)
         self._halo = {}  # per atom set: the local atoms and their neighbour list
+        self._own_atoms = {}  # per atom set: this rank's atoms (positions in the set)
+        self._own_load = (None, None, None)  # g0, this rank's nodes, -g0 on them (see below)
         self.node_owner_n = None  # the rank that owns each node's unknowns (several ranks)
         self._own_n = None  # this rank's nodes, while it evaluates its part (see objective)
         self._exchange = (None, None)  # (local atoms, NodeExchange) of an evaluation on parts
@@ -249,7 +251,8 @@ class QCModel(RankShare):
         if self.faces is not None and not perfect:
             es, Gs = self.face_energy_gradient(U_nc)
             ec, Gc = ec + es, Gc + Gs
-        return ea + ec, Ga + Gc
+        Ga += Gc
+        return ea + ec, Ga
 
     def face_energy_gradient(self, U_nc):
         """The continuum crack faces' energy and gradient (evaluated by rank 0 alone
@@ -265,9 +268,14 @@ class QCModel(RankShare):
     def ghost_force_load(self, U_nc):
         """The ghost-force dead load -g0 . (U - U0) and its gradient -g0 (of this rank's
         nodes while it evaluates its part)."""
-        g0 = self.g0_nc if self._own_n is None else np.where(self._own_n[:, None],
-                                                             self.g0_nc, 0.0)
-        return -float(np.sum(g0 * (U_nc - self.U0_nc))), -g0
+        if self._own_n is None:
+            return -float(np.sum(self.g0_nc * (U_nc - self.U0_nc))), -self.g0_nc
+        if self._own_load[0] is not self.g0_nc:  # kept while g0 is the same
+            own = np.nonzero(self._own_n)[0]
+            minus_g0 = np.where(self._own_n[:, None], -self.g0_nc, 0.0)
+            self._own_load = (self.g0_nc, own, minus_g0)
+        _, own, minus_g0 = self._own_load
+        return -float(np.sum(self.g0_nc[own] * (U_nc[own] - self.U0_nc[own]))), minus_g0
 
     def update_correction(self, F0=np.eye(3), U0_nc=None) -> None:
         """The scheme's ghost-force correction at the homogeneous state F0 (or the

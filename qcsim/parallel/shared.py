@@ -63,7 +63,9 @@ class RankShare:
         once any atom has moved more than skin / 2 since (a pair within the cutoff now
         was within cutoff + skin then): each rank reads only its own atoms' positions,
         so that an evaluation on parts needs nothing else."""
-        own = np.nonzero(self._owner_n[idx] == self.comm.rank)[0]
+        own = self._own_atoms.get(perfect)
+        if own is None:
+            own = self._own_atoms[perfect] = np.nonzero(self._owner_n[idx] == self.comm.rank)[0]
         x_own = self.mesh.X_nc[idx[own]] + U_nc[idx[own]]
         state = self._halo.get(perfect)
         moved = state is None or moved_beyond(x_own, state[0], 0.5 * self._skin)

@@ -103,7 +103,8 @@ class GhostForceCorrected(Scheme):
     def energy_gradient(self, model, U_nc):
         E, G = super().energy_gradient(model, U_nc)
         dE, dG = model.ghost_force_load(U_nc)
-        return E + dE, G + dG
+        G += dG
+        return E + dE, G
 
     def correction_energy(self, model, U_nc) -> float:
         return model.ghost_force_load(U_nc)[0]
