@@ -55,6 +55,7 @@ def test_a_crack_study_on_several_ranks_repeats_the_serial_run(ranks, tmp_path):
         assert step["it"][1] <= 2 * step["it"][0] + 5
     # an element of one rank out of the Cauchy-Born range: an invalid state on every rank
     assert out["invalid_state"] == [[float("inf"), True]] * ranks
+    assert out["invalid_state_parts"] == [[float("inf"), True]] * ranks
     # the model the adaptivity rebuilt is split anew by cost: balanced to a few atoms
     assert out["steps"][-1]["atoms"][0] > out["steps"][0]["atoms"][0]
     assert max(out["costs_after"]) - min(out["costs_after"]) < 0.02 * max(out["costs_after"])

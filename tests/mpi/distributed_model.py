@@ -70,6 +70,13 @@ a, b = m.mesh.elements_ta[t][:2]
 bad[a] = m.mesh.X_nc[b] - m.mesh.X_nc[a] + bad[b]  # node a onto node b: a flat element
 E_bad, G_bad = m.energy_gradient(bad)
 out["invalid_state"] = world.comm.gather([E_bad, bool(np.isnan(G_bad).all())])
+# the same on parts, as the solver evaluates it
+split, saved = shared.solver.split(m), m.U_nc.copy()
+m.U_nc[:] = bad
+E_bad, g_bad = m.objective(split)(split.part(bad.ravel()[m.free_dofs]))
+out["invalid_state_parts"] = world.comm.gather([E_bad, bool(np.isnan(g_bad).all())])
+m.U_nc[:] = saved
+m.set_dofs(saved.ravel()[m.free_dofs])
 # the decomposition of the model the adaptivity rebuilt, by cost
 m = shared.model
 out["costs_after"] = world.comm.gather(float(
