@@ -187,6 +187,8 @@ def test_qcf_relax_uses_fire_and_converges(tmp_path, capsys):
     assert "fire" in run_cli(["validate", deck], capsys)[1]
     code, out, err = run_cli(["run", deck, "-o", tmp_path / "out", "-q"], capsys)
     assert code == 0, err
+    # the outcome says the scheme has no energy instead of printing "energy nan eV"
+    assert "no energy (scheme qcf is force-based)" in out + err and "nan" not in out + err
     with h5py.File(tmp_path / "out" / "results.h5") as f:
         assert f["relax"].attrs["method"] == "fire" and f["relax"].attrs["converged"]
         assert np.isnan(f["relax/energy"][-1])

@@ -107,16 +107,22 @@ def run(deck, stage, options) -> TaskOutcome:
     forces = model.forces(U)
     energy = float(result.energy_k[-1])
     _write(deck, stage, model, slab, F, U, forces, result, method, seconds)
-    log.info("final energy %.10f eV (relaxation %.6f eV), max force %.3e eV/A after %d "
-             "iterations (%.2f s)", energy, energy - result.energy_k[0], result.max_force,
-             result.iterations, seconds)
+    if np.isfinite(energy):
+        said = f"energy {energy:.6f} eV"
+        log.info("final energy %.10f eV (relaxation %.6f eV), max force %.3e eV/A after %d "
+                 "iterations (%.2f s)", energy, energy - result.energy_k[0], result.max_force,
+                 result.iterations, seconds)
+    else:  # a force-based scheme (qcf) has no energy: say so rather than print nan
+        said = f"no energy (scheme {model.scheme.name} is force-based)"
+        log.info("final: %s, max force %.3e eV/A after %d iterations (%.2f s)", said,
+                 result.max_force, result.iterations, seconds)
     if not result.converged:
         return TaskOutcome(False, f"relaxation did not converge: max force "
                                   f"{result.max_force:.3e} eV/A > fmax {settings.fmax:g} after "
                                   f"{result.iterations} iterations ({result.message}); results "
                                   f"written with converged = False")
-    return TaskOutcome(True, f"converged in {result.iterations} iterations, energy "
-                             f"{energy:.6f} eV, max force {result.max_force:.2e} eV/A")
+    return TaskOutcome(True, f"converged in {result.iterations} iterations, {said}, "
+                             f"max force {result.max_force:.2e} eV/A")
 
 
 def _write(deck, stage, model, slab, F, U, forces, result, method, seconds) -> None:
