@@ -89,10 +89,7 @@ class FollowDislocations(Adapter):
             return None
 
         def slip_entered(k, e, f):
-            if k % SLIP_CHECK_EVERY:
-                return False
-            study.model.whole_state()  # a solve on several ranks holds only its part
-            return bool(self.slip_disks(study))
+            return k % SLIP_CHECK_EVERY == 0 and bool(self.slip_disks(study))
         return slip_entered
 
     def slip_disks(self, study) -> list:
@@ -145,10 +142,21 @@ class FollowDislocations(Adapter):
     def slip_sites(self, study):
         """Centroids (k, 2) and strains (k,) of the elements that carry continuum energy
         and are strained beyond ``slip_strain``, away from the crack faces (whose
-        surface relaxation strains thin face elements without any slip)."""
+        surface relaxation strains thin face elements without any slip); in a solve on
+        several ranks, each rank's own elements' and then every rank's (collective)."""
         m = study.model
         watched, centroid = self.slip_watch(study)
-        F = m.mesh.deformation_gradients(m.U_nc, watched)
+        if m.comm.size > 1 and m.scattered:  # in a solve on several ranks: each rank
+            mine = np.isin(watched, m.local_elements)  # its own elements, then all ranks'
+            sites = m.comm.allgather(self._hot(study, watched[mine], centroid[mine]))
+            return (np.concatenate([c for c, _ in sites]).reshape(-1, 2),
+                    np.concatenate([s for _, s in sites]))
+        return self._hot(study, watched, centroid)
+
+    @staticmethod
+    def _hot(study, elements, centroid):
+        m = study.model
+        F = m.mesh.deformation_gradients(m.U_nc, elements)
         E = 0.5 * (np.einsum("tki,tkj->tij", F, F) - np.eye(3))
         strain = np.linalg.norm(E, axis=(1, 2))
         hot = np.nonzero(strain > study.spec.slip_strain)[0]

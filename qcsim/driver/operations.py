@@ -69,9 +69,10 @@ class Adapter:
 
     def watch(self, system) -> Callable | None:
         """An optional solver callback ``(k, energy, forces) -> stop?`` that ends a
-        relaxation early when this adapter will change the model anyway.  On several
-        ranks the solver holds each rank's part of the state: a callback calls
-        ``system.model.whole_state()`` (collective) before it reads the model."""
+        relaxation early when this adapter will change the model anyway.  In a solve on
+        several ranks the model's displacements are current only on the nodes this
+        rank reads (``model.scattered``): a callback looks at this rank's own atoms or
+        elements (``model.local_elements``) and combines the ranks' findings."""
         return None
 
 

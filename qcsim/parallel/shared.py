@@ -92,14 +92,17 @@ class RankShare:
         buf = self.comm.replicated_sum(buf)
         return float(buf[-1]), buf[:-1].reshape(G.shape)
 
-    def whole_state(self) -> None:
-        """Make the displacements whole on every rank again (collective) after
-        evaluations on parts (:meth:`objective` with a split) left only this rank's
-        part and what it reads current: what a solver callback calls before it looks
-        at the model."""
-        if self._scattered is not None:
-            split, mine = self._scattered
-            self.set_dofs(split.full(self.U_nc.reshape(-1)[mine]))
+    @property
+    def scattered(self) -> bool:
+        """True while evaluations on parts (:meth:`objective` with a split) leave the
+        displacements current only on the nodes this rank reads: its own, the halo of
+        its atoms and the nodes of its elements (:attr:`local_elements`)."""
+        return self._scattered is not None
+
+    @property
+    def local_elements(self) -> np.ndarray:
+        """The elements that carry continuum energy and that this rank evaluates."""
+        return self._active_t
 
     def _objective_on_parts(self, split):
         """Each rank holds the displacements of its own nodes and reads those of the
