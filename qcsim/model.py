@@ -103,7 +103,7 @@ class QCModel(RankShare):
         self.node_owner_n = None  # the rank that owns each node's unknowns (several ranks)
         self._own_n = None  # this rank's nodes, while it evaluates its part (see objective)
         self._exchange = (None, None)  # (local atoms, NodeExchange) of an evaluation on parts
-        self._scattered = None  # (split, unknowns) while U is current only where this rank reads
+        self._scattered = False  # U current only on the nodes this rank reads (a solve on parts)
         self._invalid = False
         if comm.size > 1:
             self._partition()
@@ -130,7 +130,7 @@ class QCModel(RankShare):
     def set_dofs(self, u) -> None:
         flat = self.U_nc.reshape(-1)
         flat[self.free_dofs] = u
-        self._scattered = None
+        self._scattered = False
 
     def homogeneous(self, F0) -> np.ndarray:
         """Nodal displacements (n_nodes, 3) of the homogeneous deformation F0."""

@@ -97,7 +97,7 @@ class RankShare:
         """True while evaluations on parts (:meth:`objective` with a split) leave the
         displacements current only on the nodes this rank reads: its own, the halo of
         its atoms and the nodes of its elements (:attr:`local_elements`)."""
-        return self._scattered is not None
+        return self._scattered
 
     @property
     def local_elements(self) -> np.ndarray:
@@ -114,7 +114,7 @@ class RankShare:
 
         def fun(u):
             self.U_nc.reshape(-1)[mine] = u
-            self._scattered = (split, mine)
+            self._scattered = True
             exchange = self._exchange_on_parts()
             exchange.forward(self.U_nc)
             self._own_n, self._invalid = own_n, False
