@@ -238,7 +238,7 @@ class QCModel(RankShare):
         """
         ea, _ = self.atomistic(U_nc)
         ec, _ = self.continuum(U_nc)
-        es = self.face_energy_gradient(U_nc)[0]
+        es = self.faces.energy_gradient(U_nc)[0] if self.evaluates_faces else 0.0
         corr = self.scheme.correction_energy(self, U_nc)
         return {"atomistic": float(ea), "continuum": float(ec), "faces": float(es),
                 "correction": corr}
@@ -248,18 +248,17 @@ class QCModel(RankShare):
         self.n_evals += 1
         ea, Ga = self.atomistic(U_nc, perfect)
         ec, Gc = self.continuum(U_nc)
-        if self.faces is not None and not perfect:
-            es, Gs = self.face_energy_gradient(U_nc)
+        if self.evaluates_faces and not perfect:
+            es, Gs = self.faces.energy_gradient(U_nc)
             ec, Gc = ec + es, Gc + Gs
         Ga += Gc
         return ea + ec, Ga
 
-    def face_energy_gradient(self, U_nc):
-        """The continuum crack faces' energy and gradient (evaluated by rank 0 alone
-        while the ranks evaluate their parts)."""
-        if self.faces is None or (self._own_n is not None and self.comm.rank != 0):
-            return 0.0, np.zeros_like(U_nc)
-        return self.faces.energy_gradient(U_nc)
+    @property
+    def evaluates_faces(self) -> bool:
+        """This rank adds the continuum crack faces' term: always, but while the ranks
+        evaluate their parts only rank 0 does."""
+        return self.faces is not None and (self._own_n is None or self.comm.rank == 0)
 
     def forces(self, U_nc) -> np.ndarray:
         """Nodal forces (n_nodes, 3): minus the gradient, or the scheme's own forces."""

@@ -12,26 +12,36 @@ halo of its atoms, the nodes of its elements) and adds to their gradient:
 :class:`NodeExchange` brings the first from their owners (forward) and sends
 the second back (reverse), one ``Alltoallv`` each, as LAMMPS exchanges its
 ghost atoms.  :meth:`DofSplit.full` puts the parts together (``Allgatherv``)
-where a whole vector is needed: at the end of a solve, and when the halo of
-the atoms is found again.
+where a whole vector is needed: at the end of a solve, and for a preconditioner
+that is applied whole.  :class:`RowSums` adds rows that came back from other
+ranks to the rows they belong to (an owner may receive one row several times).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from qcsim.parallel.partition import bisect
+__all__ = ["DofSplit", "NodeExchange", "RowSums"]
 
-__all__ = ["DofSplit", "NodeExchange"]
+
+class RowSums:
+    """Adds rows to ``out[rows_r]`` where ``rows_r`` may repeat a row (sorted once)."""
+
+    def __init__(self, rows_r):
+        rows = np.asarray(rows_r, dtype=np.int64)
+        self._order = np.argsort(rows, kind="stable")
+        self._rows, self._first = np.unique(rows[self._order], return_index=True)
+
+    def add(self, out, values_r) -> None:
+        """``out[rows_r[i]] += values_r[i]`` for every i."""
+        if len(values_r):
+            out[self._rows] += np.add.reduceat(values_r[self._order], self._first, axis=0)
 
 
 class DofSplit:
     """This rank's unknowns of ``k`` per node, of nodes owned by ``owner_p`` (the rank of
-    each node), or of nodes at ``points_nd`` split by recursive coordinate bisection."""
+    each node)."""
 
-    def __init__(self, comm, points_nd=None, k: int = 3, owner_p=None):
-        if owner_p is None:
-            points = np.asarray(points_nd, dtype=float)
-            owner_p = bisect(points, np.ones(len(points)), comm.size)
+    def __init__(self, comm, owner_p, k: int = 3):
         owner = np.repeat(np.asarray(owner_p, dtype=np.int64), k)
         self.comm, self.n, self.owner = comm, len(owner), owner  # the rank of every unknown
         self.mine = np.nonzero(owner == comm.rank)[0]
@@ -68,15 +78,7 @@ class NodeExchange:
         wanted = comm.alltoall(list(np.split(ghosts, np.cumsum(self._recv_counts)[:-1])))
         self._send = np.concatenate(wanted).astype(np.int64)  # own nodes, rank by rank
         self._send_counts = np.array([len(w) for w in wanted], dtype=np.int64)
-        # what comes back, summed per own node (a node may be read by several ranks)
-        self._back_order = np.argsort(self._send, kind="stable")
-        self._back_nodes, self._back_first = np.unique(self._send[self._back_order],
-                                                       return_index=True)
-
-    @property
-    def n_sent(self) -> int:
-        """Rows this rank sends per exchange."""
-        return len(self._send)
+        self._back = RowSums(self._send)  # a node may be read by several ranks
 
     def forward(self, values_n: np.ndarray) -> None:
         """Set the other ranks' rows of ``values_n`` (n_nodes, ...) to their owners' values."""
@@ -86,8 +88,5 @@ class NodeExchange:
     def reverse(self, values_n: np.ndarray) -> None:
         """Add the other ranks' rows of ``values_n`` to their owners' rows (the rows of
         the other ranks' nodes here are left as they were)."""
-        back = self.comm.alltoallv(np.ascontiguousarray(values_n[self.ghosts]),
-                                   self._recv_counts, self._send_counts)
-        if len(back):
-            values_n[self._back_nodes] += np.add.reduceat(back[self._back_order],
-                                                          self._back_first, axis=0)
+        self._back.add(values_n, self.comm.alltoallv(
+            np.ascontiguousarray(values_n[self.ghosts]), self._recv_counts, self._send_counts))

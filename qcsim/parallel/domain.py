@@ -38,6 +38,7 @@ import itertools
 import numpy as np
 
 from qcsim.neighbors import NeighborList, moved_beyond
+from qcsim.parallel.dofs import RowSums
 from qcsim.parallel.partition import bisect, near_other_boxes, wrapped_positions
 
 __all__ = ["AtomDomain"]
@@ -83,11 +84,7 @@ class AtomDomain:
                                     self.reach, _image_shifts(self.cell, self.pbc))
         got = comm.alltoall([(self.ids[i], self.types[i], self.w[i]) for i in send_idx])
         self._send_all = np.concatenate(send_idx)
-        # the ghost forces coming back, summed per owned atom (an atom may be a ghost
-        # of several ranks): the rows in atom order, each atom's first row
-        self._back_order = np.argsort(self._send_all, kind="stable")
-        self._back_atoms, self._back_first = np.unique(self._send_all[self._back_order],
-                                                       return_index=True)
+        self._back = RowSums(self._send_all)  # an atom may be a ghost of several ranks
         self._send_counts = np.array([len(i) for i in send_idx], dtype=np.int64)
         self._recv_counts = np.array([len(g[0]) for g in got], dtype=np.int64)
         self.ghost_ids = np.concatenate([g[0] for g in got]).astype(np.int64)
@@ -134,11 +131,8 @@ class AtomDomain:
         """Add the ghosts' rows of ``values_l`` (owned rows, then ghosts) to their
         owners' rows, in ``values_l`` or in ``out`` (reverse exchange, collective)."""
         out = values_l if out is None else out
-        back = self.comm.alltoallv(np.ascontiguousarray(values_l[self.n_own:]),
-                                   self._recv_counts, self._send_counts)
-        if len(back):
-            out[self._back_atoms] += np.add.reduceat(back[self._back_order], self._back_first,
-                                                     axis=0)
+        self._back.add(out, self.comm.alltoallv(np.ascontiguousarray(values_l[self.n_own:]),
+                                                self._recv_counts, self._send_counts))
 
     def share(self, values_l) -> None:
         """Set the ghosts' rows of ``values_l`` to their owners' values (forward

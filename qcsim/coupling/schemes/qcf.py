@@ -29,7 +29,8 @@ class QCF(Scheme):
         try:
             _, Ga = model.atomistic(U_nc)
             _, Gc = model.continuum(U_nc)
-            Gc = Gc + model.face_energy_gradient(U_nc)[1]
+            if model.evaluates_faces:
+                Gc = Gc + model.faces.energy_gradient(U_nc)[1]
         except OutOfRangeError:  # an invalid trial state: NaN forces, never "converged"
             return np.full_like(U_nc, np.nan)
         atom = np.isin(model.regions.flag_n, (CORE, HANDSHAKE))
